@@ -1,0 +1,78 @@
+//! The default way to get a new token: the authorization-code flow through the user's browser.
+//!
+//! The listener is up before the browser opens, the `state` is fresh from the OS for every login,
+//! and the browser is told the login worked only once the code has been exchanged.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use crate::app::{App, Redirect};
+use crate::listener::Listener;
+use crate::oauth::{Client, Grant};
+use crate::secret::CsrfState;
+use crate::{Error, Scope};
+
+/// Shows the login URL in the app's own UI.
+pub(crate) type UrlCallback = dyn Fn(&str) + Send + Sync;
+
+/// The settings of one browser login.
+pub(crate) struct CodeFlow<'a> {
+    pub(crate) app: &'a App,
+    pub(crate) client: &'a Client,
+    pub(crate) scopes: &'a [Scope],
+    pub(crate) redirect: &'a Redirect,
+    pub(crate) listen_addr: SocketAddr,
+    pub(crate) open_browser: bool,
+    pub(crate) on_url: Option<&'a UrlCallback>,
+    pub(crate) force_verify: bool,
+    pub(crate) timeout: Duration,
+}
+
+impl CodeFlow<'_> {
+    /// Logs the user in and exchanges the code for a token pair.
+    pub(crate) fn run(&self) -> Result<Grant, Error> {
+        if self.app.client_secret.is_none() {
+            return Err(Error::NoClientSecret);
+        }
+        let listener = Listener::bind(self.listen_addr, &self.redirect.path, &self.redirect.url)?;
+        let state = CsrfState::random().map_err(|e| Error::Randomness { source: Box::new(e) })?;
+        let url = self.authorize_url(&state);
+        // A scoped thread: a text-mode browser blocks until it exits, and the listener must
+        // answer it meanwhile; the scope ends with `run`, so no thread outlives the login.
+        std::thread::scope(|scope| {
+            scope.spawn(|| self.show(&url));
+            let callback = listener.wait(&state, self.timeout)?;
+            let grant = self.client.exchange_code(self.app, &callback.code, &self.redirect.url);
+            callback.answer(grant.as_ref().map(|_| ()));
+            grant
+        })
+    }
+
+    /// The Twitch login page for this app, scopes and state.
+    pub(crate) fn authorize_url(&self, state: &CsrfState) -> String {
+        let scope = self.scopes.iter().map(Scope::as_str).collect::<Vec<_>>().join(" ");
+        let query = form_urlencoded::Serializer::new(String::new())
+            .append_pair("client_id", &self.app.client_id)
+            .append_pair("redirect_uri", &self.redirect.url)
+            .append_pair("response_type", "code")
+            .append_pair("scope", &scope)
+            .append_pair("force_verify", if self.force_verify { "true" } else { "false" })
+            .append_pair("state", state.secret())
+            .finish();
+        format!("{}?{query}", self.app.endpoint("authorize"))
+    }
+
+    /// Opens the browser where allowed; otherwise hands the URL to `on_url`, or prints it.
+    fn show(&self, url: &str) {
+        #[cfg(feature = "browser")]
+        if self.open_browser && webbrowser::open(url).is_ok() {
+            return;
+        }
+        #[cfg(not(feature = "browser"))]
+        let _ = self.open_browser;
+        match self.on_url {
+            Some(on_url) => on_url(url),
+            None => eprintln!("To log in to Twitch, open this URL in a browser:\n{url}"),
+        }
+    }
+}

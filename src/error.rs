@@ -1,0 +1,328 @@
+//! The crate's one error type, and the step of the login or refresh it happened in.
+
+use std::error::Error as StdError;
+use std::fmt;
+use std::io;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use crate::Scope;
+
+/// A boxed cause, kept in [`Error::source`](StdError::source) rather than in the message.
+pub type BoxError = Box<dyn StdError + Send + Sync + 'static>;
+
+/// The request to the Twitch auth server during which an [`Error`] happened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Step {
+    /// `GET validate`: checking a stored or new access token.
+    Validate,
+    /// `POST token` with a refresh token.
+    Refresh,
+    /// `POST token` with the code from the login redirect.
+    ExchangeCode,
+    /// `POST device`: starting a device-code login.
+    StartDevice,
+    /// `POST token` with a device code.
+    PollDevice,
+    /// `POST revoke`.
+    Revoke,
+}
+
+impl fmt::Display for Step {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Step::Validate => "validating the token",
+            Step::Refresh => "refreshing the token",
+            Step::ExchangeCode => "exchanging the login code for a token",
+            Step::StartDevice => "starting the device login",
+            Step::PollDevice => "waiting for the device login",
+            Step::Revoke => "revoking the token",
+        })
+    }
+}
+
+/// Why a token could not be obtained or kept.
+///
+/// Messages say what happened and, where you can act, what to do; causes are in
+/// [`source()`](StdError::source). No variant holds a token, a secret or a response body.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum Error {
+    /// No client id was given and `TWITCH_CLIENT_ID` is not set. No request was made.
+    NoClientId,
+    /// The browser login needs a client secret and none was given. Nothing was opened.
+    NoClientSecret,
+    /// A setting of the [`Helper`](crate::Helper) cannot be used. No request was made.
+    InvalidSetting {
+        /// The setting's name, as the `Helper` method that sets it.
+        setting: &'static str,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// The auth server could not be reached, or did not answer in time. The token file is
+    /// unchanged; trying again later may work.
+    Unreachable {
+        /// The request that failed.
+        step: Step,
+        /// The transport error.
+        source: BoxError,
+    },
+    /// The auth server answered with a status this step cannot act on: 5xx and 429 (try again
+    /// later), or a 4xx that points at the app's settings (for example `invalid client secret`).
+    Status {
+        /// The request that failed.
+        step: Step,
+        /// The HTTP status.
+        status: u16,
+        /// Twitch's `message`, when the body was Twitch's JSON error; otherwise empty.
+        message: String,
+    },
+    /// The auth server answered 200 with a body that is not what Twitch sends.
+    InvalidResponse {
+        /// The request that failed.
+        step: Step,
+        /// What was wrong, without quoting the body (which may hold a token).
+        detail: String,
+    },
+    /// The port of the redirect URL is taken by another program.
+    PortInUse {
+        /// The address the listener tried.
+        addr: SocketAddr,
+        /// The redirect URL that needs this port.
+        redirect_url: String,
+        /// The error from the operating system.
+        source: io::Error,
+    },
+    /// The redirect listener could not be started for another reason.
+    Listen {
+        /// The address the listener tried.
+        addr: SocketAddr,
+        /// The error from the operating system.
+        source: io::Error,
+    },
+    /// The user declined the authorization at the Twitch login page.
+    Denied {
+        /// Twitch's `error_description`.
+        description: String,
+    },
+    /// Twitch does not have the redirect URL registered for this app.
+    RedirectMismatch {
+        /// The redirect URL to register in the Twitch developer console.
+        redirect_url: String,
+    },
+    /// The Twitch login page answered with another error.
+    LoginFailed {
+        /// Twitch's `error` code, for example `server_error`.
+        error: String,
+        /// Twitch's `error_description`.
+        description: String,
+    },
+    /// No login was completed before the deadline.
+    LoginTimedOut {
+        /// How long the login was waited for.
+        after: Duration,
+    },
+    /// The token does not hold every requested scope, even after the login.
+    MissingScopes {
+        /// The requested scopes that were not granted.
+        missing: Vec<Scope>,
+    },
+    /// The new token is an app access token: it has no user.
+    NotUserToken,
+    /// The new token was issued to another app.
+    WrongClient {
+        /// The client id the token belongs to.
+        token_client_id: String,
+    },
+    /// The auth server said the token that was just obtained is invalid.
+    NewTokenRejected,
+    /// The custom generator returned an error.
+    Generator {
+        /// The generator's error.
+        source: BoxError,
+    },
+    /// The operating system gave no randomness for the login's CSRF state.
+    Randomness {
+        /// The error from the random source.
+        source: BoxError,
+    },
+    /// The token file could not be written.
+    Save {
+        /// The token file.
+        path: PathBuf,
+        /// The error from the file system.
+        source: io::Error,
+    },
+}
+
+impl Error {
+    /// Whether trying again later may succeed without changing anything: the auth server was
+    /// unreachable, overloaded (5xx, 429) or answered nonsense. The token file was not changed.
+    ///
+    /// ```
+    /// # use twitch_auth::{Error, Step};
+    /// let err = Error::Status { step: Step::Refresh, status: 502, message: String::new() };
+    /// assert!(err.is_transient());
+    /// assert!(!Error::NoClientId.is_transient());
+    /// ```
+    pub fn is_transient(&self) -> bool {
+        match self {
+            Error::Unreachable { .. } | Error::InvalidResponse { .. } => true,
+            Error::Status { status, .. } => *status >= 500 || *status == 429,
+            _ => false,
+        }
+    }
+
+    /// The request to the auth server this error happened in, if any.
+    pub fn step(&self) -> Option<Step> {
+        match self {
+            Error::Unreachable { step, .. }
+            | Error::Status { step, .. }
+            | Error::InvalidResponse { step, .. } => Some(*step),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::NoClientId => {
+                f.write_str("no client id: pass one to Helper::client_id or set TWITCH_CLIENT_ID")
+            }
+            Error::NoClientSecret => f.write_str(
+                "the browser login needs a client secret: pass one to Helper::client_secret or \
+                 set TWITCH_CLIENT_SECRET, or log in another way (Helper::generator)",
+            ),
+            Error::InvalidSetting { setting, reason } => {
+                write!(f, "invalid Helper::{setting}: {reason}")
+            }
+            Error::Unreachable { step, .. } => write!(
+                f,
+                "could not reach the Twitch auth server while {step}; the token file was not \
+                 changed, try again later"
+            ),
+            Error::Status { step, status, message } => {
+                write!(f, "the Twitch auth server answered {status}")?;
+                if !message.is_empty() {
+                    write!(f, " {message:?}")?;
+                }
+                write!(f, " while {step}")?;
+                if self.is_transient() {
+                    f.write_str("; the token file was not changed, try again later")?;
+                }
+                Ok(())
+            }
+            Error::InvalidResponse { step, detail } => write!(
+                f,
+                "unexpected answer from the Twitch auth server while {step}: {detail}; the \
+                 token file was not changed"
+            ),
+            Error::PortInUse { addr, redirect_url, .. } => write!(
+                f,
+                "cannot listen on {addr} for the login redirect: port in use; stop the program \
+                 holding it, or register another redirect URL than {redirect_url} in the Twitch \
+                 developer console and pass it to Helper::redirect_url"
+            ),
+            Error::Listen { addr, .. } => {
+                write!(f, "cannot listen on {addr} for the login redirect")
+            }
+            Error::Denied { description } => write!(
+                f,
+                "the login was declined at Twitch ({description}); run again and choose Authorize"
+            ),
+            Error::RedirectMismatch { redirect_url } => write!(
+                f,
+                "Twitch does not know the redirect URL {redirect_url}: add it, exactly as \
+                 written, to the app's OAuth Redirect URLs in the Twitch developer console"
+            ),
+            Error::LoginFailed { error, description } => {
+                write!(f, "the Twitch login failed: {error} ({description})")
+            }
+            Error::LoginTimedOut { after } => write!(
+                f,
+                "no login was completed within {} s; run again and finish the login in the \
+                 browser, or allow more time with Helper::login_timeout",
+                after.as_secs()
+            ),
+            Error::MissingScopes { missing } => {
+                f.write_str("the token lacks the requested scopes")?;
+                for scope in missing {
+                    write!(f, " {scope}")?;
+                }
+                f.write_str("; the user must grant them at the login")
+            }
+            Error::NotUserToken => f.write_str(
+                "the new token has no user: it is an app access token, and a user token is needed",
+            ),
+            Error::WrongClient { token_client_id } => write!(
+                f,
+                "the new token was issued to another app (client id {token_client_id}) than the \
+                 one configured"
+            ),
+            Error::NewTokenRejected => {
+                f.write_str("the Twitch auth server says the token just obtained is invalid")
+            }
+            Error::Generator { .. } => f.write_str("the token generator failed"),
+            Error::Randomness { .. } => {
+                f.write_str("the operating system gave no randomness for the login state")
+            }
+            Error::Save { path, .. } => {
+                write!(f, "could not save the token to {}", path.display())
+            }
+        }
+    }
+}
+
+impl StdError for Error {
+    fn source(&self) -> Option<&(dyn StdError + 'static)> {
+        match self {
+            Error::Unreachable { source, .. }
+            | Error::Generator { source }
+            | Error::Randomness { source } => Some(source.as_ref()),
+            Error::PortInUse { source, .. }
+            | Error::Listen { source, .. }
+            | Error::Save { source, .. } => Some(source),
+            _ => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn error_is_send_sync_static_and_small() {
+        fn check<T: Send + Sync + 'static>() {}
+        check::<Error>();
+        assert!(std::mem::size_of::<Error>() <= 80, "{}", std::mem::size_of::<Error>());
+    }
+
+    #[test]
+    fn messages_are_lowercase_fragments() {
+        let errors = [
+            Error::NoClientId,
+            Error::NoClientSecret,
+            Error::Status { step: Step::Refresh, status: 502, message: String::new() },
+            Error::LoginTimedOut { after: Duration::from_secs(300) },
+            Error::MissingScopes { missing: vec![Scope::ChatEdit] },
+        ];
+        for err in errors {
+            let text = err.to_string();
+            assert!(!text.ends_with('.'), "{text}");
+            assert!(!text.starts_with(char::is_uppercase), "{text}");
+        }
+    }
+
+    #[test]
+    fn transient_only_for_server_side_trouble() {
+        let status = |status| Error::Status { step: Step::Validate, status, message: String::new() };
+        let cases = [(status(502), true), (status(500), true), (status(429), true), (status(403), false), (status(400), false)];
+        for (err, want) in cases {
+            assert_eq!(err.is_transient(), want, "{err}");
+        }
+    }
+}

@@ -1,0 +1,79 @@
+//! Get a Twitch user access token and keep it usable, from plain blocking Rust: no async runtime.
+//!
+//! For scripts, game mods and sync programs that need a user token for chat or Helix:
+//!
+//! ```no_run
+//! use twitch_auth::{Helper, Scope};
+//!
+//! let token = Helper::new([Scope::ChatRead, Scope::ChatEdit]).path("user_token.json").bind()?;
+//! println!("logged in as {}", token.login());
+//! # Ok::<(), twitch_auth::Error>(())
+//! ```
+//!
+//! # What `bind()` does
+//!
+//! [`Helper::bind`] reads the token file and, in this order:
+//!
+//! 1. reuses the stored token if Twitch says it is valid, belongs to this app and user and holds
+//!    every requested scope ([`Outcome::Reused`], one request);
+//! 2. refreshes it if it has expired, and saves the new pair before returning it
+//!    ([`Outcome::Refreshed`], one request when the file knows the expiry);
+//! 3. otherwise logs the user in (the browser login, or your own
+//!    [generator](Helper::generator)), validates the new token and saves it
+//!    ([`Outcome::Generated`]).
+//!
+//! A request that fails (network down, timeout, 5xx, 429) is an [`Error`] and never a reason to
+//! log in again: the file is left as it was and no login starts ([`Error::is_transient`]).
+//!
+//! # Logging in
+//!
+//! The default login is Twitch's authorization-code flow. It needs the app's client secret and
+//! its redirect URL (default `http://localhost:17563`) registered in the Twitch developer console.
+//! `bind()` listens on that port (loopback only), opens the login page in the browser (or prints
+//! it, or gives it to [`Helper::on_url`]), checks the returned `state`, exchanges the code, and
+//! gives up after [`Helper::login_timeout`]. A declined login, a redirect URL Twitch does not
+//! know, and a taken port are errors that say what to do.
+//!
+//! # The token file
+//!
+//! `user_token.json` by default: a JSON object with pyTwitchAPI's keys `token` and `refresh`, so
+//! both libraries read each other's file, plus the scopes, expiry, user and client id. It is
+//! written atomically (temporary file, fsync, rename) and readable by its owner only.
+//!
+//! # Features
+//!
+//! - `browser` (default): open the login page with the `webbrowser` crate.
+//! - `mock`: [`mock::FakeTwitch`], an in-process fake of id.twitch.tv to test your app against.
+//!
+//! # Secrets
+//!
+//! Tokens and the client secret are wrapped in types whose `Debug` prints `[redacted]` and that
+//! have no `Display`; they travel only in form bodies and the `Authorization` header, never in a
+//! URL, and no error message holds one.
+
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+mod app;
+mod code_flow;
+mod error;
+mod helper;
+mod listener;
+mod oauth;
+mod scope;
+mod secret;
+mod storage;
+mod token;
+
+#[cfg(feature = "mock")]
+pub mod mock;
+
+pub use error::{BoxError, Error, Step};
+pub use helper::{Helper, LoginContext};
+pub use scope::Scope;
+pub use secret::{AccessToken, ClientSecret, RefreshToken};
+pub use token::{Outcome, UserToken};
+
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

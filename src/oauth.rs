@@ -1,0 +1,262 @@
+//! The calls to the Twitch auth server: the only module that speaks HTTP.
+//!
+//! Each function returns Twitch's answer as a value when Twitch said something this crate acts on
+//! (a 401 from `validate` is `Validation::Rejected`, not an error), and an [`Error`] naming its
+//! [`Step`] when the request failed or the answer cannot be acted on. So `?` alone guarantees that
+//! a 502 or a dropped connection never counts as "token invalid".
+
+use std::time::Duration;
+
+use serde::Deserialize;
+
+use crate::app::App;
+use crate::{AccessToken, Error, RefreshToken, Scope, Step};
+use crate::secret::AuthCode;
+
+/// Twitch's answers are a few hundred bytes; anything far larger is not Twitch.
+const BODY_LIMIT: u64 = 64 * 1024;
+
+/// An HTTP client for one app's auth server.
+#[derive(Debug)]
+pub(crate) struct Client {
+    agent: ureq::Agent,
+}
+
+/// What `GET validate` says about an access token.
+#[derive(Debug)]
+pub(crate) enum Validation {
+    Valid(TokenInfo),
+    /// 401: expired, revoked or unknown. The refresh token may still work.
+    Rejected,
+}
+
+/// The body of a 200 from `validate`.
+#[derive(Debug, Clone, Deserialize)]
+pub(crate) struct TokenInfo {
+    pub(crate) client_id: String,
+    /// Absent for app access tokens.
+    pub(crate) login: Option<String>,
+    pub(crate) user_id: Option<String>,
+    /// `null` when the token has no scopes.
+    #[serde(default, deserialize_with = "scopes_or_null")]
+    pub(crate) scopes: Vec<Scope>,
+    /// Seconds left; 0 for a token that never expires.
+    pub(crate) expires_in: u64,
+}
+
+/// What `POST token` with a refresh token says.
+#[derive(Debug)]
+pub(crate) enum Refresh {
+    Granted(Grant),
+    /// 400 `Invalid refresh token` or 401: only a new login helps.
+    Rejected,
+}
+
+/// A token pair from `POST token` (code exchange, refresh, device poll).
+#[derive(Debug, Deserialize)]
+pub(crate) struct Grant {
+    pub(crate) access_token: AccessToken,
+    /// Some answers may omit it; the caller then keeps the one it had.
+    pub(crate) refresh_token: Option<RefreshToken>,
+    /// Absent for legacy clients: the token does not expire.
+    pub(crate) expires_in: Option<u64>,
+    /// An array, absent when nothing was granted; an old doc example shows a string.
+    #[serde(default, rename = "scope", deserialize_with = "scope_list_or_string")]
+    pub(crate) scopes: Vec<Scope>,
+}
+
+/// Twitch's error body: `{"status": 400, "message": "..."}`.
+#[derive(Debug, Default, Deserialize)]
+struct TwitchError {
+    #[serde(default)]
+    message: String,
+}
+
+impl Client {
+    /// One agent per helper: connect and overall timeouts, no redirects, 4xx bodies readable.
+    pub(crate) fn new(app: &App, timeout: Duration) -> Client {
+        let mut config = ureq::Agent::config_builder()
+            .http_status_as_error(false) // Twitch's {"status","message"} bodies decide what to do
+            .max_redirects(0) // a redirect must never carry a token elsewhere
+            .timeout_connect(Some(timeout.min(Duration::from_secs(10))))
+            .timeout_global(Some(timeout)) // ureq 3 has no timeout by default
+            .user_agent(concat!(env!("CARGO_PKG_NAME"), "/", env!("CARGO_PKG_VERSION")));
+        if app.is_loopback() {
+            // An environment proxy must not carry requests meant for this machine elsewhere.
+            config = config.proxy(None);
+        }
+        Client { agent: config.build().into() }
+    }
+
+    /// `GET validate` with `Authorization: OAuth <token>`.
+    pub(crate) fn validate(&self, app: &App, token: &AccessToken) -> Result<Validation, Error> {
+        let step = Step::Validate;
+        let request = self
+            .agent
+            .get(app.endpoint("validate"))
+            .header("Authorization", format!("OAuth {}", token.secret()));
+        let (status, body) = answer(step, request.call())?;
+        match status {
+            200 => parse(step, &body).map(Validation::Valid),
+            401 => Ok(Validation::Rejected),
+            _ => Err(status_error(step, status, &body)),
+        }
+    }
+
+    /// `POST token` with `grant_type=refresh_token`; the secret only for Confidential apps.
+    pub(crate) fn refresh(&self, app: &App, refresh: &RefreshToken) -> Result<Refresh, Error> {
+        let step = Step::Refresh;
+        let mut form = vec![
+            ("grant_type", "refresh_token"),
+            ("refresh_token", refresh.secret()),
+            ("client_id", &app.client_id),
+        ];
+        if let Some(secret) = &app.client_secret {
+            form.push(("client_secret", secret.secret()));
+        }
+        let (status, body) = answer(step, self.agent.post(app.endpoint("token")).send_form(form))?;
+        match status {
+            200 => parse(step, &body).map(Refresh::Granted),
+            401 => Ok(Refresh::Rejected),
+            400 if twitch_message(&body).eq_ignore_ascii_case("invalid refresh token") => {
+                Ok(Refresh::Rejected)
+            }
+            _ => Err(status_error(step, status, &body)),
+        }
+    }
+
+    /// `POST token` with `grant_type=authorization_code`.
+    pub(crate) fn exchange_code(
+        &self,
+        app: &App,
+        code: &AuthCode,
+        redirect_url: &str,
+    ) -> Result<Grant, Error> {
+        let step = Step::ExchangeCode;
+        let secret = app.client_secret.as_ref().ok_or(Error::NoClientSecret)?;
+        let form = [
+            ("client_id", app.client_id.as_str()),
+            ("client_secret", secret.secret()),
+            ("code", code.secret()),
+            ("grant_type", "authorization_code"),
+            ("redirect_uri", redirect_url),
+        ];
+        let (status, body) = answer(step, self.agent.post(app.endpoint("token")).send_form(form))?;
+        match status {
+            200 => parse(step, &body),
+            _ => Err(status_error(step, status, &body)),
+        }
+    }
+}
+
+/// The status and body of an answer, or `Unreachable` when there was none.
+fn answer(
+    step: Step,
+    result: Result<ureq::http::Response<ureq::Body>, ureq::Error>,
+) -> Result<(u16, Vec<u8>), Error> {
+    let unreachable = |source: ureq::Error| Error::Unreachable { step, source: Box::new(source) };
+    let mut response = result.map_err(unreachable)?;
+    let status = response.status().as_u16();
+    match response.body_mut().with_config().limit(BODY_LIMIT).read_to_vec() {
+        Ok(body) => Ok((status, body)),
+        Err(ureq::Error::BodyExceedsLimit(_)) => Err(Error::InvalidResponse {
+            step,
+            detail: format!("the body of the {status} answer is larger than {BODY_LIMIT} bytes"),
+        }),
+        Err(source) => Err(unreachable(source)),
+    }
+}
+
+/// Parses a 200 body, keeping serde's category and position but never the body's text.
+fn parse<T: for<'de> Deserialize<'de>>(step: Step, body: &[u8]) -> Result<T, Error> {
+    serde_json::from_slice(body).map_err(|e| Error::InvalidResponse {
+        step,
+        detail: format!(
+            "the 200 answer is not the expected JSON ({:?} error at line {}, column {})",
+            e.classify(),
+            e.line(),
+            e.column()
+        ),
+    })
+}
+
+fn twitch_message(body: &[u8]) -> String {
+    serde_json::from_slice::<TwitchError>(body).unwrap_or_default().message
+}
+
+fn status_error(step: Step, status: u16, body: &[u8]) -> Error {
+    let mut message = twitch_message(body);
+    // Twitch's messages are short; a long one is not Twitch's and is not worth repeating.
+    if message.len() > 200 || message.contains(char::is_control) {
+        message.clear();
+    }
+    Error::Status { step, status, message }
+}
+
+fn scopes_or_null<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<Scope>, D::Error> {
+    Ok(Option::<Vec<Scope>>::deserialize(d)?.unwrap_or_default())
+}
+
+fn scope_list_or_string<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<Scope>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Field {
+        List(Vec<Scope>),
+        Text(String),
+    }
+    Ok(match Option::<Field>::deserialize(d)? {
+        Some(Field::List(scopes)) => scopes,
+        Some(Field::Text(text)) => text.split_whitespace().map(Scope::from).collect(),
+        None => Vec::new(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn validate_bodies() {
+        let info: TokenInfo = serde_json::from_str(
+            r#"{"client_id":"c","login":"twitchdev","scopes":["chat:read"],"user_id":"1","expires_in":5520}"#,
+        )
+        .unwrap();
+        assert_eq!((info.login.as_deref(), info.scopes), (Some("twitchdev"), vec![Scope::ChatRead]));
+        let app: TokenInfo =
+            serde_json::from_str(r#"{"client_id":"c","scopes":null,"expires_in":0}"#).unwrap();
+        assert_eq!((app.login, app.user_id, app.scopes.len()), (None, None, 0));
+    }
+
+    #[test]
+    fn grant_scope_shapes() {
+        let cases = [
+            (r#"{"access_token":"a","refresh_token":"r","expires_in":1,"scope":["chat:read","chat:edit"]}"#, 2),
+            (r#"{"access_token":"a","refresh_token":"r","scope":"chat:read chat:edit"}"#, 2),
+            (r#"{"access_token":"a","refresh_token":"r","scope":null}"#, 0),
+            (r#"{"access_token":"a","refresh_token":"r"}"#, 0),
+        ];
+        for (body, count) in cases {
+            let grant: Grant = serde_json::from_str(body).unwrap_or_else(|e| panic!("{body}: {e}"));
+            assert_eq!(grant.scopes.len(), count, "{body}");
+        }
+    }
+
+    #[test]
+    fn parse_errors_do_not_quote_the_body() {
+        let body = br#"{"access_token": 12, "secret-ish": "abcdef"}"#;
+        let err = parse::<Grant>(Step::Refresh, body).unwrap_err();
+        let text = format!("{err} {err:?}");
+        assert!(!text.contains("abcdef"), "{text}");
+    }
+
+    #[test]
+    fn error_messages_are_kept_only_when_short() {
+        let err = status_error(Step::Refresh, 403, br#"{"status":403,"message":"invalid client secret"}"#);
+        assert!(err.to_string().contains("\"invalid client secret\""), "{err}");
+        let long = format!(r#"{{"message":"{}"}}"#, "x".repeat(500));
+        let Error::Status { message, .. } = status_error(Step::Refresh, 500, long.as_bytes()) else {
+            unreachable!()
+        };
+        assert!(message.is_empty());
+    }
+}
