@@ -37,7 +37,11 @@ impl App {
             .cloned()
             .or_else(|| env_var("TWITCH_CLIENT_SECRET").map(ClientSecret::new))
             .filter(|secret| !secret.secret().is_empty());
-        Ok(App { client_id, client_secret, base_url: base_url_checked(base_url)? })
+        Ok(App {
+            client_id,
+            client_secret,
+            base_url: base_url_checked(base_url)?,
+        })
     }
 
     /// The URL of an endpoint such as `token` or `validate`.
@@ -52,19 +56,30 @@ impl App {
 }
 
 fn base_url_checked(url: &str) -> Result<String, Error> {
-    let invalid = |reason: &str| Error::InvalidSetting { setting: "auth_base_url", reason: reason.into() };
+    let invalid = |reason: &str| Error::InvalidSetting {
+        setting: "auth_base_url",
+        reason: reason.into(),
+    };
     if host_of(url).is_none_or(str::is_empty) {
-        return Err(invalid("expected an http:// or https:// URL such as https://id.twitch.tv/oauth2/"));
+        return Err(invalid(
+            "expected an http:// or https:// URL such as https://id.twitch.tv/oauth2/",
+        ));
     }
     if url.contains(['?', '#']) {
         return Err(invalid("the base URL cannot have a query or fragment"));
     }
-    Ok(if url.ends_with('/') { url.to_owned() } else { format!("{url}/") })
+    Ok(if url.ends_with('/') {
+        url.to_owned()
+    } else {
+        format!("{url}/")
+    })
 }
 
 /// The host of an `http(s)://host[:port]/...` URL, brackets removed.
 fn host_of(url: &str) -> Option<&str> {
-    let rest = url.strip_prefix("https://").or_else(|| url.strip_prefix("http://"))?;
+    let rest = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"))?;
     let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
     if let Some(v6) = authority.strip_prefix('[') {
         return v6.split(']').next();
@@ -90,7 +105,10 @@ pub(crate) struct Redirect {
 impl Redirect {
     /// Checks that the URL can be served by a listener on this machine.
     pub(crate) fn parse(url: &str) -> Result<Redirect, Error> {
-        let invalid = |reason: String| Error::InvalidSetting { setting: "redirect_url", reason };
+        let invalid = |reason: String| Error::InvalidSetting {
+            setting: "redirect_url",
+            reason,
+        };
         let Some(rest) = url.strip_prefix("http://") else {
             return Err(invalid(format!(
                 "{url} is not an http:// URL on this machine; use one like {DEFAULT_REDIRECT_URL}"
@@ -101,7 +119,9 @@ impl Redirect {
             None => (rest, "/"),
         };
         if path.contains(['?', '#']) {
-            return Err(invalid(format!("{url} has a query or fragment; Twitch adds its own")));
+            return Err(invalid(format!(
+                "{url} has a query or fragment; Twitch adds its own"
+            )));
         }
         let host = host_of(url).unwrap_or_default();
         if !is_loopback_host(host) {
@@ -118,7 +138,11 @@ impl Redirect {
                 .ok_or_else(|| invalid(format!("{url} has an invalid port")))?,
             _ => 80,
         };
-        Ok(Redirect { url: url.to_owned(), port, path: path.to_owned() })
+        Ok(Redirect {
+            url: url.to_owned(),
+            port,
+            path: path.to_owned(),
+        })
     }
 
     /// The default listener address: loopback only, on the redirect URL's port.
@@ -136,7 +160,11 @@ mod tests {
         let ok = [
             ("http://localhost:17563", 17563, "/"),
             ("http://localhost:17563/", 17563, "/"),
-            ("http://localhost:8080/auth/callback", 8080, "/auth/callback"),
+            (
+                "http://localhost:8080/auth/callback",
+                8080,
+                "/auth/callback",
+            ),
             ("http://127.0.0.1:3000/cb", 3000, "/cb"),
             ("http://[::1]:3000", 3000, "/"),
             ("http://localhost", 80, "/"),
@@ -161,9 +189,21 @@ mod tests {
 
     #[test]
     fn base_urls() {
-        assert_eq!(base_url_checked("https://id.twitch.tv/oauth2").unwrap(), "https://id.twitch.tv/oauth2/");
-        assert_eq!(base_url_checked("http://127.0.0.1:9/oauth2/").unwrap(), "http://127.0.0.1:9/oauth2/");
-        for bad in ["", "id.twitch.tv/oauth2", "ftp://x/", "https:///x", "https://x/?a=b"] {
+        assert_eq!(
+            base_url_checked("https://id.twitch.tv/oauth2").unwrap(),
+            "https://id.twitch.tv/oauth2/"
+        );
+        assert_eq!(
+            base_url_checked("http://127.0.0.1:9/oauth2/").unwrap(),
+            "http://127.0.0.1:9/oauth2/"
+        );
+        for bad in [
+            "",
+            "id.twitch.tv/oauth2",
+            "ftp://x/",
+            "https:///x",
+            "https://x/?a=b",
+        ] {
             assert!(base_url_checked(bad).is_err(), "{bad} was accepted");
         }
     }
@@ -179,19 +219,32 @@ mod tests {
         let base = TWITCH_AUTH_BASE_URL;
         let secret = ClientSecret::new("set-secret");
         let app = App::new(Some("set-id"), Some(&secret), base, env).unwrap();
-        assert_eq!((app.client_id.as_str(), app.client_secret), ("set-id", Some(secret)));
+        assert_eq!(
+            (app.client_id.as_str(), app.client_secret),
+            ("set-id", Some(secret))
+        );
         let app = App::new(None, None, base, env).unwrap();
         assert_eq!(app.client_id, "env-id");
         assert_eq!(app.client_secret.unwrap().secret(), "env-secret");
         let app = App::new(Some("set-id"), None, base, none).unwrap();
         assert!(app.client_secret.is_none(), "the secret is optional");
-        assert!(matches!(App::new(None, None, base, none), Err(Error::NoClientId)));
-        assert!(matches!(App::new(Some(" "), None, base, none), Err(Error::NoClientId)));
+        assert!(matches!(
+            App::new(None, None, base, none),
+            Err(Error::NoClientId)
+        ));
+        assert!(matches!(
+            App::new(Some(" "), None, base, none),
+            Err(Error::NoClientId)
+        ));
     }
 
     #[test]
     fn loopback_detection() {
-        let app = |url: &str| App { client_id: "x".into(), client_secret: None, base_url: url.into() };
+        let app = |url: &str| App {
+            client_id: "x".into(),
+            client_secret: None,
+            base_url: url.into(),
+        };
         assert!(app("http://127.0.0.1:1/oauth2/").is_loopback());
         assert!(app("http://localhost:1/").is_loopback());
         assert!(app("http://[::1]:1/").is_loopback());

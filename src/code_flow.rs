@@ -35,14 +35,18 @@ impl CodeFlow<'_> {
             return Err(Error::NoClientSecret);
         }
         let listener = Listener::bind(self.listen_addr, &self.redirect.path, &self.redirect.url)?;
-        let state = CsrfState::random().map_err(|e| Error::Randomness { source: Box::new(e) })?;
+        let state = CsrfState::random().map_err(|e| Error::Randomness {
+            source: Box::new(e),
+        })?;
         let url = self.authorize_url(&state);
         // A scoped thread: a text-mode browser blocks until it exits, and the listener must
         // answer it meanwhile; the scope ends with `run`, so no thread outlives the login.
         std::thread::scope(|scope| {
             scope.spawn(|| self.show(&url));
             let callback = listener.wait(&state, self.timeout)?;
-            let grant = self.client.exchange_code(self.app, &callback.code, &self.redirect.url);
+            let grant = self
+                .client
+                .exchange_code(self.app, &callback.code, &self.redirect.url);
             callback.answer(grant.as_ref().map(|_| ()));
             grant
         })
@@ -50,13 +54,21 @@ impl CodeFlow<'_> {
 
     /// The Twitch login page for this app, scopes and state.
     pub(crate) fn authorize_url(&self, state: &CsrfState) -> String {
-        let scope = self.scopes.iter().map(Scope::as_str).collect::<Vec<_>>().join(" ");
+        let scope = self
+            .scopes
+            .iter()
+            .map(Scope::as_str)
+            .collect::<Vec<_>>()
+            .join(" ");
         let query = form_urlencoded::Serializer::new(String::new())
             .append_pair("client_id", &self.app.client_id)
             .append_pair("redirect_uri", &self.redirect.url)
             .append_pair("response_type", "code")
             .append_pair("scope", &scope)
-            .append_pair("force_verify", if self.force_verify { "true" } else { "false" })
+            .append_pair(
+                "force_verify",
+                if self.force_verify { "true" } else { "false" },
+            )
             .append_pair("state", state.secret())
             .finish();
         format!("{}?{query}", self.app.endpoint("authorize"))

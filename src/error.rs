@@ -204,7 +204,11 @@ impl fmt::Display for Error {
                 "could not reach the Twitch auth server while {step}; the token file was not \
                  changed, try again later"
             ),
-            Error::Status { step, status, message } => {
+            Error::Status {
+                step,
+                status,
+                message,
+            } => {
                 write!(f, "the Twitch auth server answered {status}")?;
                 if !message.is_empty() {
                     write!(f, " {message:?}")?;
@@ -220,7 +224,9 @@ impl fmt::Display for Error {
                 "unexpected answer from the Twitch auth server while {step}: {detail}; the \
                  token file was not changed"
             ),
-            Error::PortInUse { addr, redirect_url, .. } => write!(
+            Error::PortInUse {
+                addr, redirect_url, ..
+            } => write!(
                 f,
                 "cannot listen on {addr} for the login redirect: port in use; stop the program \
                  holding it, or register another redirect URL than {redirect_url} in the Twitch \
@@ -298,7 +304,11 @@ mod tests {
     fn error_is_send_sync_static_and_small() {
         fn check<T: Send + Sync + 'static>() {}
         check::<Error>();
-        assert!(std::mem::size_of::<Error>() <= 80, "{}", std::mem::size_of::<Error>());
+        assert!(
+            std::mem::size_of::<Error>() <= 80,
+            "{}",
+            std::mem::size_of::<Error>()
+        );
     }
 
     #[test]
@@ -306,9 +316,17 @@ mod tests {
         let errors = [
             Error::NoClientId,
             Error::NoClientSecret,
-            Error::Status { step: Step::Refresh, status: 502, message: String::new() },
-            Error::LoginTimedOut { after: Duration::from_secs(300) },
-            Error::MissingScopes { missing: vec![Scope::ChatEdit] },
+            Error::Status {
+                step: Step::Refresh,
+                status: 502,
+                message: String::new(),
+            },
+            Error::LoginTimedOut {
+                after: Duration::from_secs(300),
+            },
+            Error::MissingScopes {
+                missing: vec![Scope::ChatEdit],
+            },
         ];
         for err in errors {
             let text = err.to_string();
@@ -319,8 +337,18 @@ mod tests {
 
     #[test]
     fn transient_only_for_server_side_trouble() {
-        let status = |status| Error::Status { step: Step::Validate, status, message: String::new() };
-        let cases = [(status(502), true), (status(500), true), (status(429), true), (status(403), false), (status(400), false)];
+        let status = |status| Error::Status {
+            step: Step::Validate,
+            status,
+            message: String::new(),
+        };
+        let cases = [
+            (status(502), true),
+            (status(500), true),
+            (status(429), true),
+            (status(403), false),
+            (status(400), false),
+        ];
         for (err, want) in cases {
             assert_eq!(err.is_transient(), want, "{err}");
         }

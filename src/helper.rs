@@ -248,7 +248,9 @@ impl Helper {
         if self.generator.is_none() {
             Redirect::parse(&self.redirect_url)?; // before a request, not after a failed refresh
         }
-        let client = self.client.get_or_init(|| Client::new(&app, self.http_timeout));
+        let client = self
+            .client
+            .get_or_init(|| Client::new(&app, self.http_timeout));
         storage::check_path(&self.path).map_err(|source| self.save_error(source))?;
         if let Some(stored) = storage::load(&self.path) {
             if let Some(token) = self.reuse_or_refresh(&app, client, stored)? {
@@ -271,7 +273,9 @@ impl Helper {
         if !stored.known_expired(unix_seconds(SystemTime::now())) {
             match client.validate(app, &stored.access)? {
                 Validation::Valid(info) if self.fit(app, &info).is_ok() => {
-                    let Stored { access, refresh, .. } = stored;
+                    let Stored {
+                        access, refresh, ..
+                    } = stored;
                     return Ok(Some(token_from(access, refresh, info, Outcome::Reused)));
                 }
                 // A refresh cannot add scopes nor move the token to another app.
@@ -294,12 +298,15 @@ impl Helper {
         grant: Grant,
     ) -> Result<Option<UserToken>, Error> {
         let refresh = grant.refresh_token.unwrap_or(stored.refresh);
-        let identity = stored.meta.and_then(|meta| match (meta.client_id, meta.user_id, meta.login) {
-            (Some(client_id), Some(user_id), Some(login)) if client_id == app.client_id => {
-                Some((user_id, login))
-            }
-            _ => None,
-        });
+        let identity =
+            stored
+                .meta
+                .and_then(|meta| match (meta.client_id, meta.user_id, meta.login) {
+                    (Some(client_id), Some(user_id), Some(login)) if client_id == app.client_id => {
+                        Some((user_id, login))
+                    }
+                    _ => None,
+                });
         let token = match identity {
             Some((user_id, login)) => UserToken {
                 access: grant.access_token,
@@ -313,7 +320,9 @@ impl Helper {
             },
             // The file did not say whose token it is (a pyTwitchAPI file): ask Twitch.
             None => match client.validate(app, &grant.access_token)? {
-                Validation::Valid(info) => token_from(grant.access_token, refresh, info, Outcome::Refreshed),
+                Validation::Valid(info) => {
+                    token_from(grant.access_token, refresh, info, Outcome::Refreshed)
+                }
                 Validation::Rejected => return Err(Error::NewTokenRejected),
             },
         };
@@ -325,7 +334,10 @@ impl Helper {
     /// Step 5's login: the custom generator, or the browser login.
     fn generate(&self, app: &App, client: &Client) -> Result<(AccessToken, RefreshToken), Error> {
         if let Some(generator) = &self.generator {
-            let context = LoginContext { app, redirect_url: &self.redirect_url };
+            let context = LoginContext {
+                app,
+                redirect_url: &self.redirect_url,
+            };
             let (access, refresh) = generator(&context, &self.scopes).map_err(generator_error)?;
             return Ok((AccessToken::new(access), RefreshToken::new(refresh)));
         }
@@ -334,7 +346,9 @@ impl Helper {
             app,
             client,
             scopes: &self.scopes,
-            listen_addr: self.listen_addr.unwrap_or_else(|| redirect.default_listen_addr()),
+            listen_addr: self
+                .listen_addr
+                .unwrap_or_else(|| redirect.default_listen_addr()),
             redirect: &redirect,
             open_browser: self.open_browser,
             on_url: self.on_url.as_deref(),
@@ -366,7 +380,9 @@ impl Helper {
     /// Whether a validated token is a user token of this app with every requested scope.
     fn fit(&self, app: &App, info: &TokenInfo) -> Result<(), Error> {
         if info.client_id != app.client_id {
-            return Err(Error::WrongClient { token_client_id: info.client_id.clone() });
+            return Err(Error::WrongClient {
+                token_client_id: info.client_id.clone(),
+            });
         }
         if info.user_id.is_none() {
             return Err(Error::NotUserToken);
@@ -402,7 +418,10 @@ impl Helper {
     }
 
     fn save_error(&self, source: std::io::Error) -> Error {
-        Error::Save { path: self.path.clone(), source }
+        Error::Save {
+            path: self.path.clone(),
+            source,
+        }
     }
 
     /// The token file this helper reads and writes.
@@ -411,7 +430,12 @@ impl Helper {
     }
 }
 
-fn token_from(access: AccessToken, refresh: RefreshToken, info: TokenInfo, outcome: Outcome) -> UserToken {
+fn token_from(
+    access: AccessToken,
+    refresh: RefreshToken,
+    info: TokenInfo,
+    outcome: Outcome,
+) -> UserToken {
     UserToken {
         access,
         refresh,
@@ -425,12 +449,20 @@ fn token_from(access: AccessToken, refresh: RefreshToken, info: TokenInfo, outco
 }
 
 fn sorted(scopes: Vec<Scope>) -> Vec<Scope> {
-    scopes.into_iter().collect::<BTreeSet<_>>().into_iter().collect()
+    scopes
+        .into_iter()
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect()
 }
 
 /// The requested scopes that `granted` lacks, compared as sets.
 fn missing(requested: &[Scope], granted: &[Scope]) -> Vec<Scope> {
-    requested.iter().filter(|scope| !granted.contains(scope)).cloned().collect()
+    requested
+        .iter()
+        .filter(|scope| !granted.contains(scope))
+        .cloned()
+        .collect()
 }
 
 /// A generator that failed with this crate's own error keeps it, so `is_transient` still works.

@@ -5,7 +5,7 @@
 //! ignored, so nobody but the browser that started the login can end or hijack it.
 
 use std::io;
-use std::net::{SocketAddr, TcpListener};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpListener, TcpStream};
 use std::time::{Duration, Instant};
 
 use crate::Error;
@@ -13,7 +13,10 @@ use crate::secret::{AuthCode, CsrfState};
 
 /// A listener on the redirect URL's port, closed when dropped.
 pub(crate) struct Listener {
-    server: tiny_http::Server,
+    /// `None` only while dropping.
+    server: Option<tiny_http::Server>,
+    /// Where the socket listens, to see it closed.
+    local: SocketAddr,
     path: String,
     redirect_url: String,
 }
@@ -41,14 +44,26 @@ impl Listener {
     /// Starts listening; fails at once when the port is taken.
     pub(crate) fn bind(addr: SocketAddr, path: &str, redirect_url: &str) -> Result<Self, Error> {
         let socket = TcpListener::bind(addr).map_err(|source| match source.kind() {
-            io::ErrorKind::AddrInUse => {
-                Error::PortInUse { addr, redirect_url: redirect_url.to_owned(), source }
-            }
+            io::ErrorKind::AddrInUse => Error::PortInUse {
+                addr,
+                redirect_url: redirect_url.to_owned(),
+                source,
+            },
             _ => Error::Listen { addr, source },
         })?;
-        let server = tiny_http::Server::from_listener(socket, None)
-            .map_err(|e| Error::Listen { addr, source: io::Error::other(e) })?;
-        Ok(Listener { server, path: path.to_owned(), redirect_url: redirect_url.to_owned() })
+        let local = socket
+            .local_addr()
+            .map_err(|source| Error::Listen { addr, source })?;
+        let server = tiny_http::Server::from_listener(socket, None).map_err(|e| Error::Listen {
+            addr,
+            source: io::Error::other(e),
+        })?;
+        Ok(Listener {
+            server: Some(server),
+            local,
+            path: path.to_owned(),
+            redirect_url: redirect_url.to_owned(),
+        })
     }
 
     /// Waits for the redirect with our state until `deadline`.
@@ -58,9 +73,12 @@ impl Listener {
     /// whether the login worked only once the code has been exchanged.
     pub(crate) fn wait(&self, state: &CsrfState, timeout: Duration) -> Result<Callback, Error> {
         let deadline = Instant::now() + timeout;
+        let Some(server) = &self.server else {
+            return Err(Error::LoginTimedOut { after: timeout }); // only while dropping
+        };
         loop {
             let left = deadline.saturating_duration_since(Instant::now());
-            let request = match self.server.recv_timeout(left) {
+            let request = match server.recv_timeout(left) {
                 Ok(Some(request)) => request,
                 Ok(None) => return Err(Error::LoginTimedOut { after: timeout }),
                 // A broken connection is the client's problem, not the end of the login.
@@ -74,7 +92,12 @@ impl Listener {
                     answer(request, 400, &page("Login failed", &text));
                     return Err(self.login_error(error, description));
                 }
-                Verdict::Code(code) => return Ok(Callback { code: AuthCode::new(code), request }),
+                Verdict::Code(code) => {
+                    return Ok(Callback {
+                        code: AuthCode::new(code),
+                        request,
+                    });
+                }
             }
         }
     }
@@ -84,8 +107,32 @@ impl Listener {
     fn login_error(&self, error: String, description: String) -> Error {
         match error.as_str() {
             "access_denied" => Error::Denied { description },
-            "redirect_mismatch" => Error::RedirectMismatch { redirect_url: self.redirect_url.clone() },
+            "redirect_mismatch" => Error::RedirectMismatch {
+                redirect_url: self.redirect_url.clone(),
+            },
             _ => Error::LoginFailed { error, description },
+        }
+    }
+}
+
+impl Drop for Listener {
+    fn drop(&mut self) {
+        drop(self.server.take());
+        // tiny_http closes the socket on its own accept thread, a moment after the drop. Wait
+        // for that (briefly), so the port is free when bind() returns: an app that retries at
+        // once must not find its own port taken.
+        let mut probe = self.local;
+        if probe.ip().is_unspecified() {
+            probe.set_ip(match probe.ip() {
+                IpAddr::V4(_) => IpAddr::V4(Ipv4Addr::LOCALHOST),
+                IpAddr::V6(_) => IpAddr::V6(Ipv6Addr::LOCALHOST),
+            });
+        }
+        let deadline = Instant::now() + Duration::from_secs(1);
+        while Instant::now() < deadline
+            && TcpStream::connect_timeout(&probe, Duration::from_millis(100)).is_ok()
+        {
+            std::thread::sleep(Duration::from_millis(1));
         }
     }
 }
@@ -97,12 +144,18 @@ impl Callback {
             Ok(()) => answer(
                 self.request,
                 200,
-                &page("Logged in", "You are logged in. You can close this tab and return to the app."),
+                &page(
+                    "Logged in",
+                    "You are logged in. You can close this tab and return to the app.",
+                ),
             ),
             Err(err) => answer(
                 self.request,
                 500,
-                &page("Login failed", &format!("The login could not be completed: {err}.")),
+                &page(
+                    "Login failed",
+                    &format!("The login could not be completed: {err}."),
+                ),
             ),
         }
     }
@@ -136,7 +189,6 @@ pub(crate) fn judge(target: &str, path: &str, state: &CsrfState) -> Verdict {
         _ => Verdict::BadRequest("This request carries neither a code nor an error."),
     }
 }
-
 
 fn answer(request: tiny_http::Request, status: u16, html: &str) {
     let headers = [
@@ -193,16 +245,43 @@ mod tests {
     judged!(favicon, "/favicon.ico", Verdict::NotFound);
     judged!(other_path, "/cb/x?code=c&state=s1", Verdict::NotFound);
     judged!(root, "/?code=c&state=s1", Verdict::NotFound);
-    judged!(code, "/cb?code=c%2B1&scope=chat%3Aread&state=s1", Verdict::Code("c+1".into()));
-    judged!(wrong_state, "/cb?code=c&state=s2", Verdict::BadRequest("This request's state does not belong to this login."));
-    judged!(missing_state, "/cb?code=c", Verdict::BadRequest("This request has no state: it is not from this login."));
-    judged!(repeated_state, "/cb?code=c&state=s1&state=s1", Verdict::BadRequest("This request's state does not belong to this login."));
-    judged!(empty_code, "/cb?code=&state=s1", Verdict::BadRequest("This request carries neither a code nor an error."));
-    judged!(nothing, "/cb?state=s1", Verdict::BadRequest("This request carries neither a code nor an error."));
+    judged!(
+        code,
+        "/cb?code=c%2B1&scope=chat%3Aread&state=s1",
+        Verdict::Code("c+1".into())
+    );
+    judged!(
+        wrong_state,
+        "/cb?code=c&state=s2",
+        Verdict::BadRequest("This request's state does not belong to this login.")
+    );
+    judged!(
+        missing_state,
+        "/cb?code=c",
+        Verdict::BadRequest("This request has no state: it is not from this login.")
+    );
+    judged!(
+        repeated_state,
+        "/cb?code=c&state=s1&state=s1",
+        Verdict::BadRequest("This request's state does not belong to this login.")
+    );
+    judged!(
+        empty_code,
+        "/cb?code=&state=s1",
+        Verdict::BadRequest("This request carries neither a code nor an error.")
+    );
+    judged!(
+        nothing,
+        "/cb?state=s1",
+        Verdict::BadRequest("This request carries neither a code nor an error.")
+    );
     judged!(
         denied,
         "/cb?error=access_denied&error_description=The+user+denied+you+access&state=s1",
-        Verdict::Error { error: "access_denied".into(), description: "The user denied you access".into() }
+        Verdict::Error {
+            error: "access_denied".into(),
+            description: "The user denied you access".into()
+        }
     );
     judged!(
         denied_wrong_state,

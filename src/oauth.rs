@@ -10,8 +10,8 @@ use std::time::Duration;
 use serde::Deserialize;
 
 use crate::app::App;
-use crate::{AccessToken, Error, RefreshToken, Scope, Step};
 use crate::secret::AuthCode;
+use crate::{AccessToken, Error, RefreshToken, Scope, Step};
 
 /// Twitch's answers are a few hundred bytes; anything far larger is not Twitch.
 const BODY_LIMIT: u64 = 64 * 1024;
@@ -80,12 +80,18 @@ impl Client {
             .max_redirects(0) // a redirect must never carry a token elsewhere
             .timeout_connect(Some(timeout.min(Duration::from_secs(10))))
             .timeout_global(Some(timeout)) // ureq 3 has no timeout by default
-            .user_agent(concat!(env!("CARGO_PKG_NAME"), "/", env!("CARGO_PKG_VERSION")));
+            .user_agent(concat!(
+                env!("CARGO_PKG_NAME"),
+                "/",
+                env!("CARGO_PKG_VERSION")
+            ));
         if app.is_loopback() {
             // An environment proxy must not carry requests meant for this machine elsewhere.
             config = config.proxy(None);
         }
-        Client { agent: config.build().into() }
+        Client {
+            agent: config.build().into(),
+        }
     }
 
     /// `GET validate` with `Authorization: OAuth <token>`.
@@ -99,7 +105,7 @@ impl Client {
         match status {
             200 => parse(step, &body).map(Validation::Valid),
             401 => Ok(Validation::Rejected),
-            _ => Err(status_error(step, status, &body)),
+            _ => Err(status_error(step, status, &body, &[token.secret()])),
         }
     }
 
@@ -114,14 +120,20 @@ impl Client {
         if let Some(secret) = &app.client_secret {
             form.push(("client_secret", secret.secret()));
         }
-        let (status, body) = answer(step, self.agent.post(app.endpoint("token")).send_form(form))?;
+        let sent = secrets(&form);
+        let (status, body) = answer(
+            step,
+            self.agent
+                .post(app.endpoint("token"))
+                .send_form(form.iter().copied()),
+        )?;
         match status {
             200 => parse(step, &body).map(Refresh::Granted),
             401 => Ok(Refresh::Rejected),
             400 if twitch_message(&body).eq_ignore_ascii_case("invalid refresh token") => {
                 Ok(Refresh::Rejected)
             }
-            _ => Err(status_error(step, status, &body)),
+            _ => Err(status_error(step, status, &body, &sent)),
         }
     }
 
@@ -141,10 +153,11 @@ impl Client {
             ("grant_type", "authorization_code"),
             ("redirect_uri", redirect_url),
         ];
+        let sent = secrets(&form);
         let (status, body) = answer(step, self.agent.post(app.endpoint("token")).send_form(form))?;
         match status {
             200 => parse(step, &body),
-            _ => Err(status_error(step, status, &body)),
+            _ => Err(status_error(step, status, &body, &sent)),
         }
     }
 }
@@ -154,10 +167,18 @@ fn answer(
     step: Step,
     result: Result<ureq::http::Response<ureq::Body>, ureq::Error>,
 ) -> Result<(u16, Vec<u8>), Error> {
-    let unreachable = |source: ureq::Error| Error::Unreachable { step, source: Box::new(source) };
+    let unreachable = |source: ureq::Error| Error::Unreachable {
+        step,
+        source: Box::new(source),
+    };
     let mut response = result.map_err(unreachable)?;
     let status = response.status().as_u16();
-    match response.body_mut().with_config().limit(BODY_LIMIT).read_to_vec() {
+    match response
+        .body_mut()
+        .with_config()
+        .limit(BODY_LIMIT)
+        .read_to_vec()
+    {
         Ok(body) => Ok((status, body)),
         Err(ureq::Error::BodyExceedsLimit(_)) => Err(Error::InvalidResponse {
             step,
@@ -180,17 +201,42 @@ fn parse<T: for<'de> Deserialize<'de>>(step: Step, body: &[u8]) -> Result<T, Err
     })
 }
 
-fn twitch_message(body: &[u8]) -> String {
-    serde_json::from_slice::<TwitchError>(body).unwrap_or_default().message
+/// The secret values of a form: everything but the names' public parts.
+fn secrets<'a>(form: &[(&str, &'a str)]) -> Vec<&'a str> {
+    form.iter()
+        .filter(|(name, _)| {
+            matches!(
+                *name,
+                "refresh_token" | "client_secret" | "code" | "device_code"
+            )
+        })
+        .map(|(_, value)| *value)
+        .collect()
 }
 
-fn status_error(step: Step, status: u16, body: &[u8]) -> Error {
+fn twitch_message(body: &[u8]) -> String {
+    serde_json::from_slice::<TwitchError>(body)
+        .unwrap_or_default()
+        .message
+}
+
+/// An answer this step cannot act on. Twitch's `message` is kept unless it is long or repeats a
+/// secret of the request: a broken proxy or server echoing the request must not leak it.
+fn status_error(step: Step, status: u16, body: &[u8], sent: &[&str]) -> Error {
     let mut message = twitch_message(body);
-    // Twitch's messages are short; a long one is not Twitch's and is not worth repeating.
-    if message.len() > 200 || message.contains(char::is_control) {
+    if message.len() > 200
+        || message.contains(char::is_control)
+        || sent
+            .iter()
+            .any(|secret| !secret.is_empty() && message.contains(secret))
+    {
         message.clear();
     }
-    Error::Status { step, status, message }
+    Error::Status {
+        step,
+        status,
+        message,
+    }
 }
 
 fn scopes_or_null<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<Scope>, D::Error> {
@@ -221,7 +267,10 @@ mod tests {
             r#"{"client_id":"c","login":"twitchdev","scopes":["chat:read"],"user_id":"1","expires_in":5520}"#,
         )
         .unwrap();
-        assert_eq!((info.login.as_deref(), info.scopes), (Some("twitchdev"), vec![Scope::ChatRead]));
+        assert_eq!(
+            (info.login.as_deref(), info.scopes),
+            (Some("twitchdev"), vec![Scope::ChatRead])
+        );
         let app: TokenInfo =
             serde_json::from_str(r#"{"client_id":"c","scopes":null,"expires_in":0}"#).unwrap();
         assert_eq!((app.login, app.user_id, app.scopes.len()), (None, None, 0));
@@ -230,9 +279,18 @@ mod tests {
     #[test]
     fn grant_scope_shapes() {
         let cases = [
-            (r#"{"access_token":"a","refresh_token":"r","expires_in":1,"scope":["chat:read","chat:edit"]}"#, 2),
-            (r#"{"access_token":"a","refresh_token":"r","scope":"chat:read chat:edit"}"#, 2),
-            (r#"{"access_token":"a","refresh_token":"r","scope":null}"#, 0),
+            (
+                r#"{"access_token":"a","refresh_token":"r","expires_in":1,"scope":["chat:read","chat:edit"]}"#,
+                2,
+            ),
+            (
+                r#"{"access_token":"a","refresh_token":"r","scope":"chat:read chat:edit"}"#,
+                2,
+            ),
+            (
+                r#"{"access_token":"a","refresh_token":"r","scope":null}"#,
+                0,
+            ),
             (r#"{"access_token":"a","refresh_token":"r"}"#, 0),
         ];
         for (body, count) in cases {
@@ -251,12 +309,28 @@ mod tests {
 
     #[test]
     fn error_messages_are_kept_only_when_short() {
-        let err = status_error(Step::Refresh, 403, br#"{"status":403,"message":"invalid client secret"}"#);
-        assert!(err.to_string().contains("\"invalid client secret\""), "{err}");
+        let err = status_error(
+            Step::Refresh,
+            403,
+            br#"{"status":403,"message":"invalid client secret"}"#,
+            &["s3cr3t"],
+        );
+        assert!(
+            err.to_string().contains("\"invalid client secret\""),
+            "{err}"
+        );
         let long = format!(r#"{{"message":"{}"}}"#, "x".repeat(500));
-        let Error::Status { message, .. } = status_error(Step::Refresh, 500, long.as_bytes()) else {
+        let Error::Status { message, .. } = status_error(Step::Refresh, 500, long.as_bytes(), &[])
+        else {
             unreachable!()
         };
         assert!(message.is_empty());
+        let echo = status_error(
+            Step::Refresh,
+            400,
+            br#"{"message":"bad s3cr3t"}"#,
+            &["s3cr3t"],
+        );
+        assert!(!format!("{echo} {echo:?}").contains("s3cr3t"), "{echo:?}");
     }
 }

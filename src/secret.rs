@@ -107,11 +107,23 @@ mod tests {
     #[test]
     fn debug_is_redacted() {
         let cases = [
-            (format!("{:?}", AccessToken::new("a1")), "AccessToken([redacted])"),
-            (format!("{:?}", RefreshToken::new("r1")), "RefreshToken([redacted])"),
-            (format!("{:?}", ClientSecret::new("s1")), "ClientSecret([redacted])"),
+            (
+                format!("{:?}", AccessToken::new("a1")),
+                "AccessToken([redacted])",
+            ),
+            (
+                format!("{:?}", RefreshToken::new("r1")),
+                "RefreshToken([redacted])",
+            ),
+            (
+                format!("{:?}", ClientSecret::new("s1")),
+                "ClientSecret([redacted])",
+            ),
             (format!("{:?}", AuthCode::new("c1")), "AuthCode([redacted])"),
-            (format!("{:?}", CsrfState::new("x1")), "CsrfState([redacted])"),
+            (
+                format!("{:?}", CsrfState::new("x1")),
+                "CsrfState([redacted])",
+            ),
         ];
         for (got, want) in cases {
             assert_eq!(got, want);

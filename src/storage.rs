@@ -84,7 +84,12 @@ pub(crate) fn load(path: &Path) -> Option<Stored> {
 /// Parses the file's bytes; see [`load`].
 pub(crate) fn parse(bytes: &[u8]) -> Option<Stored> {
     let object: Map<String, Value> = serde_json::from_slice(bytes).ok()?;
-    let text = |key: &str| object.get(key).and_then(Value::as_str).filter(|s| !s.is_empty());
+    let text = |key: &str| {
+        object
+            .get(key)
+            .and_then(Value::as_str)
+            .filter(|s| !s.is_empty())
+    };
     let access = text("token")?;
     let refresh = text("refresh")?;
     let meta = (text("token_fingerprint") == Some(&fingerprint(access))).then(|| Meta {
@@ -92,7 +97,11 @@ pub(crate) fn parse(bytes: &[u8]) -> Option<Stored> {
         user_id: text("user_id").map(str::to_owned),
         login: text("login").map(str::to_owned),
         scopes: match object.get("scopes") {
-            Some(Value::Array(items)) => items.iter().filter_map(Value::as_str).map(Scope::from).collect(),
+            Some(Value::Array(items)) => items
+                .iter()
+                .filter_map(Value::as_str)
+                .map(Scope::from)
+                .collect(),
             _ => Vec::new(),
         },
         expiry: match object.get("expires_at") {
@@ -101,25 +110,37 @@ pub(crate) fn parse(bytes: &[u8]) -> Option<Stored> {
             None => Expiry::Unknown,
         },
     });
-    Some(Stored { access: AccessToken::new(access), refresh: RefreshToken::new(refresh), meta })
+    Some(Stored {
+        access: AccessToken::new(access),
+        refresh: RefreshToken::new(refresh),
+        meta,
+    })
 }
 
 /// A short digest tying the extra keys to the access token they describe (FNV-1a, 64 bits): it
 /// only has to notice a replaced token, and the file holds the token itself anyway.
 pub(crate) fn fingerprint(access: &str) -> String {
-    let hash = access.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |hash, byte| {
-        (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3)
-    });
+    let hash = access
+        .bytes()
+        .fold(0xcbf2_9ce4_8422_2325_u64, |hash, byte| {
+            (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3)
+        });
     format!("fnv1a64:{hash:016x}")
 }
 
 /// Fails early when the path can never hold the token file, before a login is started for it.
 pub(crate) fn check_path(path: &Path) -> io::Result<()> {
     if path.as_os_str().is_empty() {
-        return Err(io::Error::new(io::ErrorKind::InvalidInput, "the token path is empty"));
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "the token path is empty",
+        ));
     }
     if fs::metadata(path).is_ok_and(|meta| meta.is_dir()) {
-        return Err(io::Error::new(io::ErrorKind::InvalidInput, "the token path is a directory"));
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "the token path is a directory",
+        ));
     }
     Ok(())
 }
@@ -201,7 +222,10 @@ mod tests {
         let scopes = [Scope::ChatRead, Scope::from("made:up")];
         let json = serde_json::to_vec(&record("a", &scopes)).unwrap();
         let stored = parse(&json).unwrap();
-        assert_eq!((stored.access.secret(), stored.refresh.secret()), ("a", "r+/=%"));
+        assert_eq!(
+            (stored.access.secret(), stored.refresh.secret()),
+            ("a", "r+/=%")
+        );
         let meta = stored.meta.unwrap();
         assert_eq!(meta.scopes, scopes);
         assert_eq!(meta.expiry, Expiry::At(99));
@@ -222,7 +246,11 @@ mod tests {
             b"\xff\xfe{",
         ];
         for bytes in cases {
-            assert!(parse(bytes).is_none(), "{:?} was read as a pair", String::from_utf8_lossy(bytes));
+            assert!(
+                parse(bytes).is_none(),
+                "{:?} was read as a pair",
+                String::from_utf8_lossy(bytes)
+            );
         }
         let deep = "[".repeat(100_000);
         assert!(parse(deep.as_bytes()).is_none());
@@ -232,11 +260,26 @@ mod tests {
     fn extra_keys_count_only_for_their_token() {
         let cases = [
             (r#"{"token":"a","refresh":"r"}"#, None),
-            (r#"{"token":"b","refresh":"r","expires_at":1,"token_fingerprint":"fnv1a64:0"}"#, None),
-            (r#"{"token":"a","refresh":"r","expires_at":null,"token_fingerprint":"FP"}"#, Some(Expiry::Never)),
-            (r#"{"token":"a","refresh":"r","token_fingerprint":"FP"}"#, Some(Expiry::Unknown)),
-            (r#"{"token":"a","refresh":"r","expires_at":"soon","token_fingerprint":"FP"}"#, Some(Expiry::Unknown)),
-            (r#"{"token":"a","refresh":"r","expires_at":5,"scopes":"chat:read","token_fingerprint":"FP"}"#, Some(Expiry::At(5))),
+            (
+                r#"{"token":"b","refresh":"r","expires_at":1,"token_fingerprint":"fnv1a64:0"}"#,
+                None,
+            ),
+            (
+                r#"{"token":"a","refresh":"r","expires_at":null,"token_fingerprint":"FP"}"#,
+                Some(Expiry::Never),
+            ),
+            (
+                r#"{"token":"a","refresh":"r","token_fingerprint":"FP"}"#,
+                Some(Expiry::Unknown),
+            ),
+            (
+                r#"{"token":"a","refresh":"r","expires_at":"soon","token_fingerprint":"FP"}"#,
+                Some(Expiry::Unknown),
+            ),
+            (
+                r#"{"token":"a","refresh":"r","expires_at":5,"scopes":"chat:read","token_fingerprint":"FP"}"#,
+                Some(Expiry::At(5)),
+            ),
         ];
         for (json, want) in cases {
             let json = json.replace("FP", &fingerprint("a"));
@@ -250,7 +293,13 @@ mod tests {
         let stored = |expiry| Stored {
             access: AccessToken::new("a"),
             refresh: RefreshToken::new("r"),
-            meta: Some(Meta { client_id: None, user_id: None, login: None, scopes: vec![], expiry }),
+            meta: Some(Meta {
+                client_id: None,
+                user_id: None,
+                login: None,
+                scopes: vec![],
+                expiry,
+            }),
         };
         assert!(stored(Expiry::At(10)).known_expired(10));
         assert!(!stored(Expiry::At(11)).known_expired(10));

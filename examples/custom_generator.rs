@@ -1,0 +1,36 @@
+//! Your own way to get a new token, for headless setups or a UI of your own.
+//!
+//! This generator asks on the terminal for a token pair made elsewhere (for example with
+//! `twitch token -u` from Twitch's CLI on another machine). `bind()` still validates the pair,
+//! checks its scopes, stores it, and refreshes it later.
+//!
+//! ```sh
+//! TWITCH_CLIENT_ID=... TWITCH_CLIENT_SECRET=... cargo run --example custom_generator
+//! ```
+
+use std::io::{self, BufRead, Write};
+
+use twitch_auth::{Helper, Scope};
+
+fn ask(question: &str) -> io::Result<String> {
+    eprint!("{question}: ");
+    io::stderr().flush()?;
+    let mut answer = String::new();
+    io::stdin().lock().read_line(&mut answer)?;
+    Ok(answer.trim().to_owned())
+}
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let token = Helper::new([Scope::ChatRead, Scope::ChatEdit])
+        .generator(|ctx, scopes| {
+            let scopes: Vec<&str> = scopes.iter().map(Scope::as_str).collect();
+            eprintln!(
+                "Make a user token for client id {} with scopes {scopes:?}.",
+                ctx.client_id()
+            );
+            Ok((ask("access token")?, ask("refresh token")?))
+        })
+        .bind()?;
+    println!("{} token for {}", token.outcome(), token.login());
+    Ok(())
+}

@@ -1,0 +1,520 @@
+//! A fake id.twitch.tv, in-process, for testing your own app without Twitch.
+//!
+//! [`FakeTwitch::start`] listens on `127.0.0.1` on a free port and answers the five identity
+//! endpoints (`authorize`, `token`, `validate`, `revoke`, `device`) with Twitch's own status codes
+//! and bodies. Give [`FakeTwitch::url`] to `Helper::auth_base_url`, log in with
+//! [`FakeTwitch::client_id`] and [`FakeTwitch::client_secret`], and your app talks to the fake
+//! instead of Twitch. Nothing leaves loopback.
+//!
+//! Tests steer it through knobs on [`FakeTwitch`]: what the login page does ([`Authorize`]),
+//! which scopes are granted, token lifetimes, expired or revoked tokens, the device flow's
+//! pending polls, and socket-level [`Fault`]s (an HTML 502, a hang, a dropped connection).
+//! [`FakeTwitch::requests`] shows what your app sent, so a test can check that no secret went
+//! into a URL. [`browse`] plays the user's browser for the authorization-code flow.
+//!
+//! # Example
+//!
+//! ```
+//! use twitch_auth::mock::FakeTwitch;
+//!
+//! let fake = FakeTwitch::start()?;
+//! // As if the user had logged in earlier: a live token pair for the fake's app.
+//! let grant = fake.grant(&["chat:read", "chat:edit"]);
+//! // Hand this to `Helper::auth_base_url`, with `fake.client_id()` and `fake.client_secret()`.
+//! let base = fake.url();
+//! assert!(base.starts_with("http://127.0.0.1:") && base.ends_with("/oauth2/"));
+//!
+//! // The fake answers like id.twitch.tv (and never uses a proxy from the environment here).
+//! let agent: ureq::Agent = ureq::Agent::config_builder().proxy(None).build().into();
+//! let body = agent
+//!     .get(format!("{base}validate"))
+//!     .header("Authorization", format!("OAuth {}", grant.access_token))
+//!     .call()?
+//!     .body_mut()
+//!     .read_to_string()?;
+//! assert!(body.contains(r#""login":"fakeuser""#));
+//! assert_eq!(fake.requests().len(), 1);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+mod http;
+mod routes;
+mod state;
+
+use std::fmt;
+use std::io;
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::thread::{self, JoinHandle};
+use std::time::Duration;
+
+pub use http::{BrowseError, Page, Request, browse, browse_in_background};
+
+use state::Shared;
+
+/// A running fake id.twitch.tv with one registered app and one user.
+///
+/// Dropping it stops the server: the listening thread is joined, and connection threads that
+/// are waiting in a [`Fault::Delay`] give up within a few milliseconds.
+pub struct FakeTwitch {
+    addr: SocketAddr,
+    shared: Arc<Shared>,
+    acceptor: Option<JoinHandle<()>>,
+}
+
+impl FakeTwitch {
+    /// Starts the fake on 127.0.0.1 on an ephemeral port.
+    ///
+    /// # Errors
+    ///
+    /// Fails when no loopback socket can be bound or the server thread cannot be spawned.
+    pub fn start() -> io::Result<FakeTwitch> {
+        let listener = TcpListener::bind(("127.0.0.1", 0))?;
+        let addr = listener.local_addr()?;
+        let shared = Arc::new(Shared::new());
+        let acceptor = thread::Builder::new()
+            .name(format!("fake-twitch-{}", addr.port()))
+            .spawn({
+                let shared = Arc::clone(&shared);
+                move || http::serve(&listener, &shared)
+            })?;
+        Ok(FakeTwitch {
+            addr,
+            shared,
+            acceptor: Some(acceptor),
+        })
+    }
+
+    /// Base URL to give `Helper::auth_base_url`, e.g. `http://127.0.0.1:41234/oauth2/`.
+    ///
+    /// It ends with a slash, so endpoint names can be appended.
+    pub fn url(&self) -> String {
+        format!("http://{}/oauth2/", self.addr)
+    }
+
+    /// The address the fake listens on (always on 127.0.0.1).
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Client id of the one registered app: `fake-client-id`.
+    pub fn client_id(&self) -> &str {
+        state::CLIENT_ID
+    }
+
+    /// Client secret of the one registered app: `fake-client-secret`.
+    ///
+    /// The app is Confidential: code exchange and refresh require this secret.
+    pub fn client_secret(&self) -> &str {
+        state::CLIENT_SECRET
+    }
+
+    /// Login name of the one user: `fakeuser`.
+    pub fn login(&self) -> &str {
+        state::LOGIN
+    }
+
+    /// User id of the one user: `141981764`.
+    pub fn user_id(&self) -> &str {
+        state::USER_ID
+    }
+
+    /// What the authorize page does with the next logins.
+    ///
+    /// Defaults to [`Authorize::Approve`].
+    pub fn set_authorize(&self, mode: Authorize) {
+        self.shared.lock().authorize = mode;
+    }
+
+    /// Scopes granted when the user approves (authorize page or device flow).
+    ///
+    /// `None` grants exactly the requested scopes; `Some` grants the given ones instead, for
+    /// testing an app that did not get what it asked for. Defaults to `None`.
+    pub fn set_granted_scopes(&self, scopes: Option<Vec<String>>) {
+        self.shared.lock().granted_scopes = scopes;
+    }
+
+    /// Lifetime in seconds of newly minted user access tokens.
+    ///
+    /// `None` mints legacy tokens that never expire: token answers omit `expires_in` and
+    /// validate says `expires_in: 0`. Defaults to `Some(14124)`, as Twitch answers.
+    pub fn set_expires_in(&self, secs: Option<u64>) {
+        self.shared.lock().expires_in = secs;
+    }
+
+    /// Mints a user token pair for the registered app, as if the user had logged in earlier.
+    pub fn grant(&self, scopes: &[&str]) -> Grant {
+        self.grant_for_client(state::CLIENT_ID, scopes)
+    }
+
+    /// Mints a user token pair for another app, to test "this token belongs to another app".
+    ///
+    /// Validate reports `client_id`; refreshing it with the registered app's credentials fails
+    /// with `Invalid refresh token`, and revoke accepts `client_id` from then on.
+    pub fn grant_for_client(&self, client_id: &str, scopes: &[&str]) -> Grant {
+        let scopes = scopes.iter().map(|s| (*s).to_owned()).collect();
+        let minted = self.shared.lock().mint_user(client_id, scopes);
+        Grant {
+            access_token: minted.access_token,
+            refresh_token: minted.refresh_token,
+        }
+    }
+
+    /// Mints an app access token (client credentials, no user) for the registered app.
+    ///
+    /// Validate answers without `login` and `user_id`. It lives 60 days and has no scopes.
+    pub fn app_token(&self) -> String {
+        self.shared.lock().mint_app()
+    }
+
+    /// Makes one access token expired: validate then answers 401 `invalid access token`.
+    ///
+    /// Its refresh token stays usable. Unknown tokens are ignored.
+    pub fn expire_access_token(&self, access_token: &str) {
+        self.shared.lock().expire_access(Some(access_token));
+    }
+
+    /// Makes every access token minted so far expired (see [`FakeTwitch::expire_access_token`]).
+    pub fn expire_access_tokens(&self) {
+        self.shared.lock().expire_access(None);
+    }
+
+    /// Revokes a refresh token: refreshing with it answers 400 `Invalid refresh token`.
+    ///
+    /// Its access token stays valid until it expires. Unknown tokens are ignored.
+    pub fn revoke_refresh_token(&self, refresh_token: &str) {
+        self.shared.lock().revoke_refresh(refresh_token);
+    }
+
+    /// How many device-flow polls answer `authorization_pending` before the user approves.
+    ///
+    /// Read when a device code is issued, so set it before the app calls `device`.
+    /// Defaults to 0: the first poll gets the token.
+    pub fn set_device_pending_polls(&self, n: u32) {
+        self.shared.lock().device_pending_polls = n;
+    }
+
+    /// The `interval` (seconds between polls) in the device answer.
+    ///
+    /// Defaults to 5, as Twitch answers; tests usually want 0 or 1.
+    pub fn set_device_interval(&self, secs: u64) {
+        self.shared.lock().device_interval = secs;
+    }
+
+    /// Makes `endpoint` answer with `fault` from its next request until [`FakeTwitch::clear_faults`].
+    ///
+    /// Replaces any fault already set for that endpoint. Requests are still logged.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use twitch_auth::mock::{Endpoint, FakeTwitch, Fault};
+    /// use std::time::Duration;
+    ///
+    /// let fake = FakeTwitch::start()?;
+    /// // A proxy error page instead of JSON: the app must not take it for "token invalid".
+    /// fake.fail(Endpoint::Validate, Fault::status(502, "<html>502 Bad Gateway</html>"));
+    /// // The next refresh hangs for a minute (or until the fake is dropped).
+    /// fake.fail_times(Endpoint::Token, Fault::Delay(Duration::from_secs(60)), 1);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn fail(&self, endpoint: Endpoint, fault: Fault) {
+        self.shared.lock().set_fault(endpoint, fault, None);
+    }
+
+    /// Makes the next `times` requests to `endpoint` answer with `fault`, then behaves again.
+    ///
+    /// `times == 0` removes the endpoint's fault.
+    pub fn fail_times(&self, endpoint: Endpoint, fault: Fault, times: u32) {
+        self.shared.lock().set_fault(endpoint, fault, Some(times));
+    }
+
+    /// Removes every fault: all endpoints behave again.
+    pub fn clear_faults(&self) {
+        self.shared.lock().clear_faults();
+    }
+
+    /// Every request received so far, in order, including those answered with a fault.
+    pub fn requests(&self) -> Vec<Request> {
+        self.shared.lock().requests.clone()
+    }
+
+    /// Forgets the requests received so far.
+    pub fn clear_requests(&self) {
+        self.shared.lock().requests.clear();
+    }
+}
+
+impl fmt::Debug for FakeTwitch {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FakeTwitch")
+            .field("url", &self.url())
+            .field("client_id", &self.client_id())
+            .field("login", &self.login())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Drop for FakeTwitch {
+    fn drop(&mut self) {
+        self.shared.stopping.store(true, Ordering::SeqCst);
+        // The accept thread blocks in accept(); a connection of our own wakes it up to see
+        // `stopping`. If even that fails, detach rather than hang the test in join().
+        let woke = TcpStream::connect_timeout(&self.addr, Duration::from_secs(1)).is_ok();
+        if let Some(acceptor) = self.acceptor.take() {
+            if woke {
+                let _ = acceptor.join();
+            }
+        }
+    }
+}
+
+/// A user token pair minted by [`FakeTwitch::grant`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Grant {
+    /// The access token, for `Authorization: OAuth <token>` or your app's token file.
+    pub access_token: String,
+    /// The refresh token. Like the fake's others, it contains `+`, `/`, `=` and `%`.
+    pub refresh_token: String,
+}
+
+/// One of the fake's endpoints, for [`FakeTwitch::fail`] and [`Request::endpoint`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Endpoint {
+    /// `GET /oauth2/authorize`: the login page.
+    Authorize,
+    /// `POST /oauth2/token`: code exchange, refresh and device polling.
+    Token,
+    /// `GET /oauth2/validate`.
+    Validate,
+    /// `POST /oauth2/revoke`.
+    Revoke,
+    /// `POST /oauth2/device`: starts the device flow.
+    Device,
+}
+
+/// What the fake's authorize page does when a browser arrives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum Authorize {
+    /// The user approves: redirect with `code`, `scope` and `state`.
+    #[default]
+    Approve,
+    /// The user clicks "Cancel": redirect with `error=access_denied`.
+    Deny,
+    /// The redirect URI is not registered: redirect with `error=redirect_mismatch`.
+    ///
+    /// Twitch sends the user to the app's first registered URL; the fake uses the given one.
+    RedirectMismatch,
+}
+
+/// How an endpoint misbehaves, set with [`FakeTwitch::fail`].
+///
+/// Only [`Fault::Delay`] lets the request take effect; with the others no code is used, no token
+/// minted, rotated or revoked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Fault {
+    /// Answer with this status, content type and body instead of the real answer.
+    Status {
+        /// HTTP status code, e.g. 502.
+        status: u16,
+        /// `Content-Type` of the answer.
+        content_type: String,
+        /// The answer's body.
+        body: String,
+    },
+    /// Wait this long, then answer normally (a long wait is "no answer").
+    Delay(Duration),
+    /// Close the connection after reading the request, without answering.
+    Close,
+    /// Send the status line and headers with a `Content-Length` larger than what follows, part
+    /// of a body, then close.
+    CloseMidResponse,
+}
+
+impl Fault {
+    /// A [`Fault::Status`] whose content type is guessed from `body`.
+    ///
+    /// A body starting with `{` or `[` is `application/json`, anything else `text/html`.
+    pub fn status(status: u16, body: &str) -> Fault {
+        let json = body.trim_start().starts_with(['{', '[']);
+        let content_type = if json {
+            "application/json"
+        } else {
+            "text/html"
+        };
+        Fault::Status {
+            status,
+            content_type: content_type.to_owned(),
+            body: body.to_owned(),
+        }
+    }
+
+    /// A [`Fault::Status`] with an `application/json` body.
+    pub fn json(status: u16, body: &str) -> Fault {
+        Fault::Status {
+            status,
+            content_type: "application/json".to_owned(),
+            body: body.to_owned(),
+        }
+    }
+}
+
+/// Plain ureq calls for the tests: no proxy, no redirects, statuses as values.
+#[cfg(test)]
+pub(crate) mod testing {
+    use std::time::Duration;
+
+    /// An answer, read whole.
+    #[derive(Debug)]
+    pub(crate) struct Reply {
+        pub(crate) status: u16,
+        pub(crate) body: String,
+        pub(crate) location: Option<String>,
+        pub(crate) content_type: Option<String>,
+    }
+
+    impl Reply {
+        pub(crate) fn json(&self) -> serde_json::Value {
+            serde_json::from_str(&self.body)
+                .unwrap_or_else(|e| panic!("not JSON ({e}): {:?}", self.body))
+        }
+    }
+
+    pub(crate) fn agent() -> ureq::Agent {
+        ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .max_redirects(0)
+            .proxy(None)
+            .timeout_global(Some(Duration::from_secs(10)))
+            .build()
+            .into()
+    }
+
+    fn read(result: Result<ureq::http::Response<ureq::Body>, ureq::Error>) -> Reply {
+        let mut response = result.unwrap_or_else(|e| panic!("request failed: {e}"));
+        let header = |name: &str| {
+            response
+                .headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned)
+        };
+        let (location, content_type) = (header("location"), header("content-type"));
+        let body = response.body_mut().read_to_string().expect("body");
+        Reply {
+            status: response.status().as_u16(),
+            body,
+            location,
+            content_type,
+        }
+    }
+
+    /// GET, with `Authorization: OAuth <token>` when a token is given.
+    pub(crate) fn get(url: &str, token: Option<&str>) -> Reply {
+        let mut request = agent().get(url);
+        if let Some(token) = token {
+            request = request.header("Authorization", format!("OAuth {token}"));
+        }
+        read(request.call())
+    }
+
+    /// POST a form (ureq URL-encodes it).
+    pub(crate) fn post(url: &str, form: &[(&str, &str)]) -> Reply {
+        read(agent().post(url).send_form(form.iter().copied()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Instant;
+
+    use super::testing::agent;
+    use super::*;
+
+    #[test]
+    fn is_send_sync_and_debug() {
+        fn check<T: Send + Sync + 'static>() {}
+        check::<FakeTwitch>();
+        check::<Request>();
+        check::<Fault>();
+        let fake = FakeTwitch::start().unwrap();
+        let debug = format!("{fake:?}");
+        assert!(
+            debug.contains(&fake.url()) && !debug.contains(fake.client_secret()),
+            "{debug}"
+        );
+        assert_eq!(fake.addr().ip(), std::net::Ipv4Addr::LOCALHOST);
+        assert_eq!(
+            (
+                fake.client_id(),
+                fake.client_secret(),
+                fake.login(),
+                fake.user_id()
+            ),
+            (
+                "fake-client-id",
+                "fake-client-secret",
+                "fakeuser",
+                "141981764"
+            )
+        );
+    }
+
+    #[test]
+    fn fault_constructors_guess_the_content_type() {
+        let html = Fault::status(502, "<html>x</html>");
+        let json = Fault::status(500, " {\"a\":1}");
+        let array = Fault::json(400, "[]");
+        let content_type = |f: &Fault| match f {
+            Fault::Status { content_type, .. } => content_type.clone(),
+            _ => String::new(),
+        };
+        assert_eq!(content_type(&html), "text/html");
+        assert_eq!(content_type(&json), "application/json");
+        assert_eq!(content_type(&array), "application/json");
+    }
+
+    #[test]
+    fn drop_stops_the_server_and_delayed_answers() {
+        let fake = FakeTwitch::start().unwrap();
+        let url = fake.url();
+        fake.fail(Endpoint::Validate, Fault::Delay(Duration::from_secs(60)));
+        let waiting = thread::spawn({
+            let url = url.clone();
+            move || {
+                agent()
+                    .get(format!("{url}validate"))
+                    .call()
+                    .map(|r| r.status())
+            }
+        });
+        // Let the request arrive and start waiting.
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while fake.requests().is_empty() && Instant::now() < deadline {
+            thread::sleep(Duration::from_millis(5));
+        }
+        assert_eq!(fake.requests().len(), 1);
+
+        let start = Instant::now();
+        drop(fake);
+        assert!(
+            start.elapsed() < Duration::from_secs(2),
+            "drop took {:?}",
+            start.elapsed()
+        );
+        // The delayed connection gives up instead of answering.
+        let outcome = waiting.join().unwrap();
+        assert!(outcome.is_err(), "{outcome:?}");
+        assert!(
+            start.elapsed() < Duration::from_secs(2),
+            "delay outlived the fake"
+        );
+        // Nothing listens any more.
+        assert!(agent().get(format!("{url}validate")).call().is_err());
+    }
+}

@@ -1,0 +1,185 @@
+//! The `token` example as a program: one JSON line on stdout, everything else on stderr.
+
+mod support;
+
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::process::{Command, Output, Stdio};
+
+use support::Setup;
+use twitch_auth::mock;
+
+/// `target/<profile>/examples/token`, built by `cargo test`.
+fn token_example() -> PathBuf {
+    let mut dir = std::env::current_exe().unwrap();
+    dir.pop(); // the test binary
+    if dir.ends_with("deps") {
+        dir.pop();
+    }
+    dir.join("examples")
+        .join(format!("token{}", std::env::consts::EXE_SUFFIX))
+}
+
+fn command(t: &Setup) -> Command {
+    let mut cmd = Command::new(token_example());
+    cmd.env_remove("TWITCH_CLIENT_ID")
+        .env_remove("TWITCH_CLIENT_SECRET")
+        .env("NO_PROXY", "127.0.0.1,localhost");
+    cmd.args([
+        "--auth-base-url",
+        &t.fake.url(),
+        "--redirect-url",
+        &t.redirect_url(),
+    ]);
+    cmd.arg("--path").arg(&t.path).arg("--no-browser");
+    cmd
+}
+
+fn describe(output: &Output) -> String {
+    format!(
+        "status {}\n--- stdout\n{}\n--- stderr\n{}",
+        output.status,
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    )
+}
+
+/// Runs the example; a login URL printed on stderr is followed like a browser would.
+fn run(mut cmd: Command) -> Output {
+    let mut child = cmd
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the token example was built");
+    let stderr = child.stderr.take().unwrap();
+    let reader = std::thread::spawn(move || {
+        let mut text = String::new();
+        for line in BufReader::new(stderr).lines() {
+            let line = line.unwrap();
+            if line.starts_with("http://") {
+                mock::browse_in_background(&line);
+            }
+            text.push_str(&line);
+            text.push('\n');
+        }
+        text
+    });
+    let mut output = child.wait_with_output().unwrap();
+    output.stderr = reader.join().unwrap().into_bytes();
+    output
+}
+
+#[test]
+fn generates_then_reuses_printing_one_json_line() {
+    let t = Setup::new();
+    let mut cmd = command(&t);
+    cmd.args([
+        "--client-id",
+        t.fake.client_id(),
+        "--client-secret",
+        t.fake.client_secret(),
+    ]);
+    cmd.args(["--scopes", "chat:read chat:edit"]);
+
+    let output = run(cmd);
+
+    assert!(output.status.success(), "{}", describe(&output));
+    let stdout = String::from_utf8(output.stdout.clone()).unwrap();
+    assert_eq!(stdout.lines().count(), 1, "{}", describe(&output));
+    let json: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(json["outcome"], "generated");
+    assert_eq!(json["login"], t.fake.login());
+    assert_eq!(json["user_id"], t.fake.user_id());
+    assert_eq!(json["access_token"], t.file_json()["token"]);
+    assert!(json["expires_at"].as_u64().is_some());
+    let mut scopes: Vec<&str> = json["scopes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|s| s.as_str())
+        .collect();
+    scopes.sort_unstable();
+    assert_eq!(scopes, ["chat:edit", "chat:read"]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("/oauth2/authorize?"),
+        "the login URL goes to stderr: {stderr}"
+    );
+    assert!(
+        !stderr.contains(json["access_token"].as_str().unwrap()),
+        "{stderr}"
+    );
+
+    // The same again, with the credentials from the environment this time.
+    let mut cmd = command(&t);
+    cmd.env("TWITCH_CLIENT_ID", t.fake.client_id())
+        .env("TWITCH_CLIENT_SECRET", t.fake.client_secret());
+    cmd.args(["--scopes", "chat:read"]);
+    let output = run(cmd);
+    assert!(output.status.success(), "{}", describe(&output));
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(json["outcome"], "reused");
+}
+
+#[test]
+fn no_client_id_fails_before_any_request() {
+    let t = Setup::new();
+    let output = run(command(&t));
+    assert_eq!(output.status.code(), Some(1), "{}", describe(&output));
+    assert!(output.stdout.is_empty());
+    assert!(
+        String::from_utf8_lossy(&output.stderr).contains("no client id"),
+        "{}",
+        describe(&output)
+    );
+    assert!(t.fake.requests().is_empty());
+}
+
+#[test]
+fn browser_login_without_a_secret_says_what_to_do() {
+    let t = Setup::new();
+    let mut cmd = command(&t);
+    cmd.args(["--client-id", t.fake.client_id()]);
+    let output = run(cmd);
+    assert_eq!(output.status.code(), Some(1), "{}", describe(&output));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("client secret") && stderr.contains("TWITCH_CLIENT_SECRET"),
+        "{stderr}"
+    );
+    assert!(t.fake.requests().is_empty());
+}
+
+#[test]
+fn a_failure_prints_its_causes_and_exits_non_zero() {
+    let t = Setup::new();
+    let mut cmd = command(&t);
+    let closed = format!("http://127.0.0.1:{}/oauth2/", support::free_port());
+    cmd.args([
+        "--client-id",
+        "x",
+        "--client-secret",
+        "y",
+        "--auth-base-url",
+        &closed,
+    ]);
+    t.write_file(br#"{"token":"a","refresh":"b"}"#);
+    let output = run(cmd);
+    assert_eq!(output.status.code(), Some(1), "{}", describe(&output));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("could not reach") && stderr.contains("caused by"),
+        "{stderr}"
+    );
+    assert_eq!(t.file_bytes().unwrap(), br#"{"token":"a","refresh":"b"}"#);
+}
+
+#[test]
+fn bad_arguments_print_the_usage() {
+    let output = Command::new(token_example())
+        .arg("--frobnicate")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("usage: token"));
+}

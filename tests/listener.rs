@@ -1,0 +1,191 @@
+//! The redirect listener during a browser login: what ends the wait, and what does not.
+
+mod support;
+
+use std::net::TcpListener;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use support::{CHAT, Setup};
+use twitch_auth::mock::{self, Authorize, Endpoint, Fault};
+use twitch_auth::{Error, Outcome, Step};
+
+/// Status of a GET to the listener (`mock::browse` does not follow our pages anywhere).
+fn status_of(url: &str) -> u16 {
+    mock::browse(url).expect("the listener answers").status()
+}
+
+#[test]
+fn stray_requests_do_not_end_the_wait() {
+    let t = Setup::new();
+    let statuses = Arc::new(Mutex::new(Vec::new()));
+    let statuses_in = statuses.clone();
+    let base = t.redirect_url();
+    let visit = t.visit.clone();
+
+    let helper = t.bare_helper(&CHAT).on_url(move |url| {
+        let (base, url, statuses, visit) = (
+            base.clone(),
+            url.to_owned(),
+            statuses_in.clone(),
+            visit.clone(),
+        );
+        *visit.lock().unwrap() = Some(std::thread::spawn(move || {
+            let mut seen = statuses.lock().unwrap();
+            seen.push(status_of(&format!("{base}/favicon.ico")));
+            seen.push(status_of(&format!(
+                "{base}/somewhere/else?code=abc&state=x"
+            )));
+            seen.push(status_of(&format!("{base}/?code=abc&state=not-ours")));
+            seen.push(status_of(&format!("{base}/?code=abc")));
+            seen.push(status_of(&format!(
+                "{base}/?error=access_denied&state=not-ours"
+            )));
+            drop(seen);
+            mock::browse(&url)
+        }));
+    });
+
+    let token = helper.bind().unwrap();
+
+    assert_eq!(token.outcome(), Outcome::Generated);
+    assert_eq!(*statuses.lock().unwrap(), [404, 404, 400, 400, 400]);
+    assert!(t.page().body().contains("You are logged in"));
+    assert_eq!(
+        t.requests(),
+        ["GET authorize", "POST token", "GET validate"],
+        "one exchange"
+    );
+}
+
+#[test]
+fn denied_consent_ends_the_login_with_an_error() {
+    let t = Setup::new();
+    t.fake.set_authorize(Authorize::Deny);
+    t.write_file(b"broken");
+
+    let err = t.helper(&CHAT).bind().unwrap_err();
+
+    match &err {
+        Error::Denied { description } => assert_eq!(description, "The user denied you access"),
+        other => panic!("expected Denied, got {other:?}"),
+    }
+    let page = t.page();
+    assert_eq!(page.status(), 400);
+    assert!(
+        page.body().contains("The user denied you access"),
+        "{}",
+        page.body()
+    );
+    assert_eq!(t.requests(), ["GET authorize"], "no exchange");
+    assert_eq!(t.file_bytes().unwrap(), b"broken");
+}
+
+#[test]
+fn redirect_mismatch_names_the_url_to_register() {
+    let t = Setup::new();
+    t.fake.set_authorize(Authorize::RedirectMismatch);
+
+    let err = t.helper(&CHAT).bind().unwrap_err();
+
+    assert!(
+        matches!(&err, Error::RedirectMismatch { redirect_url } if *redirect_url == t.redirect_url()),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains(&t.redirect_url()), "{err}");
+    assert!(t.page().body().contains("redirect_uri does not match"));
+}
+
+#[test]
+fn nobody_logging_in_ends_at_the_deadline_and_frees_the_port() {
+    let t = Setup::new();
+    let started = Instant::now();
+
+    let err = t
+        .bare_helper(&CHAT)
+        .on_url(|_| {})
+        .login_timeout(Duration::from_millis(300))
+        .bind()
+        .unwrap_err();
+
+    assert!(matches!(err, Error::LoginTimedOut { .. }), "{err:?}");
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "took {:?}",
+        started.elapsed()
+    );
+    TcpListener::bind(("127.0.0.1", t.port)).expect("the listener is closed after bind() returns");
+    assert!(t.file_bytes().is_none());
+}
+
+#[test]
+fn taken_port_is_an_immediate_error_naming_it() {
+    let t = Setup::new();
+    let _holder = TcpListener::bind(("127.0.0.1", t.port)).unwrap();
+    let called = Arc::new(Mutex::new(false));
+    let called_in = called.clone();
+
+    let err = t
+        .bare_helper(&CHAT)
+        .on_url(move |_| *called_in.lock().unwrap() = true)
+        .bind()
+        .unwrap_err();
+
+    assert!(matches!(err, Error::PortInUse { .. }), "{err:?}");
+    let text = err.to_string();
+    assert!(
+        text.contains(&t.port.to_string()) && text.contains(&t.redirect_url()),
+        "{text}"
+    );
+    assert!(!*called.lock().unwrap(), "the login URL was not shown");
+}
+
+#[test]
+fn failed_exchange_shows_a_failure_page_and_returns_the_error() {
+    let t = Setup::new();
+    t.fake.fail(
+        Endpoint::Token,
+        Fault::json(
+            400,
+            r#"{"status":400,"message":"Invalid authorization code"}"#,
+        ),
+    );
+
+    let err = t.helper(&CHAT).bind().unwrap_err();
+
+    assert!(
+        matches!(
+            err,
+            Error::Status {
+                step: Step::ExchangeCode,
+                status: 400,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert!(
+        err.to_string().contains("Invalid authorization code"),
+        "{err}"
+    );
+    let page = t.page();
+    assert_eq!(page.status(), 500);
+    assert!(
+        page.body().contains("could not be completed"),
+        "{}",
+        page.body()
+    );
+    assert!(t.file_bytes().is_none());
+}
+
+#[test]
+fn exchange_that_cannot_reach_twitch_shows_a_failure_page() {
+    let t = Setup::new();
+    t.fake.fail(Endpoint::Token, Fault::Close);
+    let err = t.helper(&CHAT).bind().unwrap_err();
+    assert!(
+        err.is_transient() && err.step() == Some(Step::ExchangeCode),
+        "{err:?}"
+    );
+    assert_eq!(t.page().status(), 500);
+}

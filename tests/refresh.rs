@@ -1,0 +1,187 @@
+//! Step 4 of bind(): an expired token is refreshed, and the new pair saved before it is returned.
+
+mod support;
+
+use support::{CHAT, Setup, now};
+use twitch_auth::mock::{Endpoint, Fault};
+use twitch_auth::{Error, Outcome, Step};
+
+#[test]
+fn expired_with_stored_expiry_refreshes_in_one_request() {
+    let t = Setup::new();
+    let old = t.store_expired(&CHAT);
+
+    let token = t.generating_helper(&CHAT).bind().unwrap();
+
+    assert_eq!(token.outcome(), Outcome::Refreshed);
+    assert_eq!(t.requests(), ["POST token"]);
+    let refresh = &t.fake.requests()[0];
+    assert_eq!(refresh.form("grant_type"), Some("refresh_token"));
+    assert_eq!(
+        refresh.form("refresh_token"),
+        Some(old.refresh_token.as_str()),
+        "sent URL-encoded and decoded intact"
+    );
+    assert_eq!(refresh.form("client_id"), Some(t.fake.client_id()));
+    assert_eq!(refresh.form("client_secret"), Some(t.fake.client_secret()));
+    assert_eq!(
+        refresh.header("content-type"),
+        Some("application/x-www-form-urlencoded")
+    );
+    assert_eq!(
+        (token.login(), token.user_id()),
+        (t.fake.login(), t.fake.user_id())
+    );
+    let file = t.file_json();
+    assert_eq!(file["token"], token.access_token().secret());
+    assert_eq!(file["refresh"], token.refresh_token().secret());
+    assert_ne!(
+        file["refresh"],
+        old.refresh_token.as_str(),
+        "the rotated refresh token is stored"
+    );
+    assert!(file["expires_at"].as_u64().unwrap() > now());
+    assert_eq!(t.generator_calls(), 0);
+    t.assert_no_secret_in_urls(&[
+        &old.access_token,
+        &old.refresh_token,
+        token.access_token().secret(),
+    ]);
+}
+
+#[test]
+fn expired_without_stored_expiry_validates_then_refreshes() {
+    let t = Setup::new();
+    let old = t.store(&CHAT);
+    t.fake.expire_access_token(&old.access_token);
+    let mut json = t.file_json();
+    json.as_object_mut().unwrap().remove("expires_at");
+    t.write_file(&serde_json::to_vec(&json).unwrap());
+
+    let token = t.generating_helper(&CHAT).bind().unwrap();
+
+    assert_eq!(token.outcome(), Outcome::Refreshed);
+    assert_eq!(t.requests(), ["GET validate", "POST token"]);
+    assert_eq!(token.login(), t.fake.login());
+}
+
+#[test]
+fn expired_pytwitchapi_file_is_refreshed_and_asks_whose_it_is() {
+    let t = Setup::new();
+    let old = t.fake.grant(&CHAT);
+    t.fake.expire_access_token(&old.access_token);
+    t.write_file(
+        format!(
+            r#"{{"token":"{}","refresh":"{}"}}"#,
+            old.access_token, old.refresh_token
+        )
+        .as_bytes(),
+    );
+
+    let token = t.generating_helper(&CHAT).bind().unwrap();
+
+    assert_eq!(token.outcome(), Outcome::Refreshed);
+    // The file does not say whose token it is: the new one is validated once.
+    assert_eq!(t.requests(), ["GET validate", "POST token", "GET validate"]);
+    assert_eq!(token.login(), t.fake.login());
+    let file = t.file_json();
+    assert_eq!(
+        file["token"],
+        token.access_token().secret(),
+        "pyTwitchAPI's keys are kept"
+    );
+    assert_eq!(file["refresh"], token.refresh_token().secret());
+}
+
+#[test]
+fn rejected_refresh_token_leads_to_a_login() {
+    let t = Setup::new();
+    let old = t.store_expired(&CHAT);
+    t.fake.revoke_refresh_token(&old.refresh_token);
+
+    let token = t.generating_helper(&CHAT).bind().unwrap();
+
+    assert_eq!(token.outcome(), Outcome::Generated);
+    assert_eq!(t.requests(), ["POST token", "GET validate"]);
+    assert_eq!(t.generator_calls(), 1);
+    assert_eq!(t.file_json()["token"], token.access_token().secret());
+}
+
+#[test]
+fn refresh_answered_401_leads_to_a_login() {
+    let t = Setup::new();
+    t.store_expired(&CHAT);
+    t.fake.fail_times(
+        Endpoint::Token,
+        Fault::json(401, r#"{"status":401,"message":"invalid access token"}"#),
+        1,
+    );
+
+    let token = t.generating_helper(&CHAT).bind().unwrap();
+
+    assert_eq!(token.outcome(), Outcome::Generated);
+    assert_eq!(t.generator_calls(), 1);
+}
+
+#[test]
+fn refreshed_token_lacking_a_scope_is_saved_then_replaced_by_a_login() {
+    let t = Setup::new();
+    t.store_expired(&["chat:read"]);
+
+    let token = t.generating_helper(&CHAT).bind().unwrap();
+
+    assert_eq!(token.outcome(), Outcome::Generated);
+    assert_eq!(t.requests(), ["POST token", "GET validate"]);
+    assert_eq!(t.file_json()["token"], token.access_token().secret());
+}
+
+#[test]
+fn refresh_without_a_secret_sends_none() {
+    let t = Setup::new();
+    t.store_expired(&CHAT);
+    let before = t.file_bytes();
+    // A Public app has no secret; this fake's app is Confidential, so it answers 400.
+    let helper = twitch_auth::Helper::new([twitch_auth::Scope::ChatRead])
+        .client_id(t.fake.client_id())
+        .auth_base_url(t.fake.url())
+        .path(&t.path)
+        .generator(|_, _| Err("not called".into()));
+
+    let err = helper.bind().unwrap_err();
+
+    let refresh = &t.fake.requests()[0];
+    assert!(
+        !refresh.form_names().contains(&"client_secret"),
+        "{:?}",
+        refresh.form_names()
+    );
+    assert!(
+        matches!(
+            err,
+            Error::Status {
+                step: Step::Refresh,
+                status: 400,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains("missing client secret"), "{err}");
+    assert_eq!(t.file_bytes(), before);
+}
+
+#[test]
+fn a_refresh_answer_without_a_refresh_token_keeps_the_old_one() {
+    let t = Setup::new();
+    let old = t.store_expired(&CHAT);
+    let body = r#"{"access_token":"newaccess","expires_in":3600,"scope":["chat:edit","chat:read"],"token_type":"bearer"}"#;
+    t.fake
+        .fail_times(Endpoint::Token, Fault::json(200, body), 1);
+    // The fake does not know "newaccess": the generator-free helper must not validate it, as the
+    // file says whose token it is.
+    let token = t.generating_helper(&CHAT).bind().unwrap();
+    assert_eq!(token.outcome(), Outcome::Refreshed);
+    assert_eq!(token.access_token().secret(), "newaccess");
+    assert_eq!(token.refresh_token().secret(), old.refresh_token);
+    assert_eq!(t.file_json()["refresh"], old.refresh_token.as_str());
+}

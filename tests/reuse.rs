@@ -1,0 +1,121 @@
+//! Step 3 of bind(): a stored token that is valid, ours, a user's, and has the scopes is reused.
+
+mod support;
+
+use support::{CHAT, Setup};
+use twitch_auth::{Outcome, Scope};
+
+#[test]
+fn valid_stored_token_is_reused_with_one_request() {
+    let t = Setup::new();
+    let grant = t.store(&CHAT);
+    let before = t.file_bytes();
+
+    let token = t.generating_helper(&CHAT).bind().unwrap();
+
+    assert_eq!(token.outcome(), Outcome::Reused);
+    assert_eq!(token.access_token().secret(), grant.access_token);
+    assert_eq!(token.refresh_token().secret(), grant.refresh_token);
+    assert_eq!(
+        (token.login(), token.user_id()),
+        (t.fake.login(), t.fake.user_id())
+    );
+    let mut want = vec![Scope::ChatRead, Scope::ChatEdit];
+    want.sort();
+    assert_eq!(token.scopes(), want, "scopes are sorted");
+    assert!(token.expires_at().is_some());
+    assert_eq!(t.requests(), ["GET validate"]);
+    let validate = &t.fake.requests()[0];
+    assert_eq!(
+        validate.header("authorization"),
+        Some(format!("OAuth {}", grant.access_token).as_str())
+    );
+    assert_eq!(
+        t.file_bytes(),
+        before,
+        "a reused token must not rewrite the file"
+    );
+    assert_eq!(t.generator_calls(), 0);
+}
+
+#[test]
+fn a_subset_of_the_stored_scopes_is_enough() {
+    let t = Setup::new();
+    t.store(&["chat:read", "chat:edit", "bits:read"]);
+    let token = t.generating_helper(&["chat:read"]).bind().unwrap();
+    assert_eq!(token.outcome(), Outcome::Reused);
+    assert_eq!(token.scopes().len(), 3, "{:?}", token.scopes());
+}
+
+#[test]
+fn pytwitchapi_two_key_file_is_reused() {
+    let t = Setup::new();
+    let grant = t.fake.grant(&CHAT);
+    let file = format!(
+        r#"{{"token": "{}", "refresh": "{}"}}"#,
+        grant.access_token, grant.refresh_token
+    );
+    t.write_file(file.as_bytes());
+
+    let token = t.generating_helper(&CHAT).bind().unwrap();
+
+    assert_eq!(token.outcome(), Outcome::Reused);
+    assert_eq!(token.login(), t.fake.login());
+    assert_eq!(t.requests(), ["GET validate"]);
+    assert_eq!(
+        t.file_bytes().unwrap(),
+        file.as_bytes(),
+        "reuse leaves pyTwitchAPI's file as it was"
+    );
+}
+
+#[test]
+fn stored_token_lacking_a_scope_is_replaced_by_a_login() {
+    let t = Setup::new();
+    let old = t.store(&["chat:read"]);
+
+    let token = t.generating_helper(&CHAT).bind().unwrap();
+
+    assert_eq!(token.outcome(), Outcome::Generated);
+    // No refresh: a refresh cannot add scopes.
+    assert_eq!(t.requests(), ["GET validate", "GET validate"]);
+    assert_eq!(t.generator_calls(), 1);
+    assert_ne!(t.file_json()["token"], old.access_token.as_str());
+}
+
+#[test]
+fn stored_token_of_another_app_is_replaced_by_a_login() {
+    let t = Setup::new();
+    let other = t.fake.grant_for_client("someone-elses-app", &CHAT);
+    t.write_file(
+        format!(
+            r#"{{"token":"{}","refresh":"{}"}}"#,
+            other.access_token, other.refresh_token
+        )
+        .as_bytes(),
+    );
+
+    let token = t.generating_helper(&CHAT).bind().unwrap();
+
+    assert_eq!(token.outcome(), Outcome::Generated);
+    assert_eq!(t.requests(), ["GET validate", "GET validate"]);
+    assert_eq!(token.client_id(), t.fake.client_id());
+}
+
+#[test]
+fn stored_app_token_is_replaced_by_a_login() {
+    let t = Setup::new();
+    t.write_file(format!(r#"{{"token":"{}","refresh":"r"}}"#, t.fake.app_token()).as_bytes());
+    let token = t.generating_helper(&CHAT).bind().unwrap();
+    assert_eq!(token.outcome(), Outcome::Generated);
+    assert_eq!(t.generator_calls(), 1);
+}
+
+#[test]
+fn one_helper_binds_again() {
+    let t = Setup::new();
+    let helper = t.generating_helper(&CHAT);
+    assert_eq!(helper.bind().unwrap().outcome(), Outcome::Generated);
+    assert_eq!(helper.bind().unwrap().outcome(), Outcome::Reused);
+    assert_eq!(t.generator_calls(), 1);
+}

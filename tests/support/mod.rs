@@ -1,0 +1,208 @@
+//! What every integration test needs: a fake id.twitch.tv, a temporary token file, a helper
+//! pointed at both, and assertions that print what they found.
+#![allow(dead_code)] // each test file uses part of this
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use twitch_auth::mock::{self, BrowseError, FakeTwitch, Grant, Page};
+use twitch_auth::{Helper, Scope};
+
+pub const CHAT: [&str; 2] = ["chat:read", "chat:edit"];
+
+/// A directory removed when dropped.
+pub struct TempDir(PathBuf);
+
+impl TempDir {
+    pub fn new() -> TempDir {
+        static COUNTER: AtomicUsize = AtomicUsize::new(0);
+        let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+        let dir = std::env::temp_dir().join(format!("twitch-auth-test-{}-{n}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        TempDir(dir)
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// A login page visit made by the helper's `on_url`, joined by the test.
+pub type Visit = Arc<Mutex<Option<JoinHandle<Result<Page, BrowseError>>>>>;
+
+pub struct Setup {
+    pub fake: FakeTwitch,
+    pub dir: TempDir,
+    pub path: PathBuf,
+    pub port: u16,
+    generator_calls: Arc<AtomicUsize>,
+    pub visit: Visit,
+}
+
+impl Setup {
+    pub fn new() -> Setup {
+        let dir = TempDir::new();
+        let path = dir.path().join("tokens").join("user_token.json");
+        Setup {
+            fake: FakeTwitch::start().expect("the fake starts"),
+            path,
+            dir,
+            port: free_port(),
+            generator_calls: Arc::new(AtomicUsize::new(0)),
+            visit: Arc::new(Mutex::new(None)),
+        }
+    }
+
+    pub fn redirect_url(&self) -> String {
+        format!("http://localhost:{}", self.port)
+    }
+
+    /// A helper on the fake whose browser login is followed by `mock::browse`, as a browser
+    /// would; the visit's page can be read with `page()`.
+    pub fn helper(&self, scopes: &[&str]) -> Helper {
+        let visit = self.visit.clone();
+        self.bare_helper(scopes).on_url(move |url| {
+            *visit.lock().unwrap() = Some(mock::browse_in_background(url));
+        })
+    }
+
+    /// A helper on the fake with no `on_url`: nobody follows the login URL.
+    pub fn bare_helper(&self, scopes: &[&str]) -> Helper {
+        Helper::new(scopes.iter().map(|s| Scope::from(*s)))
+            .client_id(self.fake.client_id())
+            .client_secret(self.fake.client_secret())
+            .auth_base_url(self.fake.url())
+            .redirect_url(self.redirect_url())
+            .path(&self.path)
+            .open_browser(false)
+            .http_timeout(Duration::from_secs(1))
+            .login_timeout(Duration::from_secs(20))
+    }
+
+    /// A helper whose generator mints a token at the fake and counts its calls.
+    pub fn generating_helper(&self, scopes: &[&str]) -> Helper {
+        let fake_grant = self.fake.grant(scopes);
+        let calls = self.generator_calls.clone();
+        self.bare_helper(scopes).generator(move |_, _| {
+            calls.fetch_add(1, Ordering::SeqCst);
+            Ok((
+                fake_grant.access_token.clone(),
+                fake_grant.refresh_token.clone(),
+            ))
+        })
+    }
+
+    pub fn generator_calls(&self) -> usize {
+        self.generator_calls.load(Ordering::SeqCst)
+    }
+
+    /// The page the simulated browser ended on.
+    pub fn page(&self) -> Page {
+        let handle = self
+            .visit
+            .lock()
+            .unwrap()
+            .take()
+            .expect("the login URL was visited");
+        handle.join().unwrap().expect("the visit completed")
+    }
+
+    /// Stores a token the way this crate does, by a bind through the generator; forgets the
+    /// requests it took. Returns the pair.
+    pub fn store(&self, scopes: &[&str]) -> Grant {
+        let grant = self.fake.grant(scopes);
+        let pair = grant.clone();
+        let token = self
+            .bare_helper(scopes)
+            .generator(move |_, _| Ok((pair.access_token.clone(), pair.refresh_token.clone())))
+            .bind()
+            .expect("storing a token");
+        assert_eq!(token.access_token().secret(), grant.access_token);
+        self.fake.clear_requests();
+        grant
+    }
+
+    /// Stores a token whose file says it expired an hour ago, and expires it at the fake.
+    pub fn store_expired(&self, scopes: &[&str]) -> Grant {
+        let grant = self.store(scopes);
+        self.fake.expire_access_token(&grant.access_token);
+        let mut json = self.file_json();
+        json["expires_at"] = serde_json::json!(now() - 3600);
+        self.write_file(&serde_json::to_vec_pretty(&json).unwrap());
+        grant
+    }
+
+    pub fn write_file(&self, bytes: &[u8]) {
+        std::fs::create_dir_all(self.path.parent().unwrap()).unwrap();
+        std::fs::write(&self.path, bytes).unwrap();
+    }
+
+    pub fn file_bytes(&self) -> Option<Vec<u8>> {
+        std::fs::read(&self.path).ok()
+    }
+
+    pub fn file_json(&self) -> serde_json::Value {
+        let bytes = self.file_bytes().expect("a token file");
+        serde_json::from_slice(&bytes).expect("the token file is JSON")
+    }
+
+    /// `METHOD endpoint` for each request the fake received, e.g. `POST token`.
+    pub fn requests(&self) -> Vec<String> {
+        self.fake
+            .requests()
+            .iter()
+            .map(|r| {
+                let path = r.target().split('?').next().unwrap_or_default();
+                format!("{} {}", r.method(), path.trim_start_matches("/oauth2/"))
+            })
+            .collect()
+    }
+
+    /// Fails when any secret appears in any request target the fake received.
+    pub fn assert_no_secret_in_urls(&self, secrets: &[&str]) {
+        let mut all: Vec<&str> = secrets.to_vec();
+        all.push(self.fake.client_secret());
+        for request in self.fake.requests() {
+            for secret in &all {
+                assert!(
+                    !request.target().contains(secret),
+                    "a secret is in the URL {}",
+                    request.target()
+                );
+            }
+        }
+    }
+}
+
+pub fn now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+}
+
+/// A port nobody listens on right now.
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+#[cfg(unix)]
+pub fn mode(path: &Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path).unwrap().permissions().mode() & 0o777
+}
