@@ -2,7 +2,8 @@
 //! no browser needed.
 //!
 //! ```sh
-//! cargo run --example quickstart
+//! cargo run --example quickstart                  # opens your browser if it can
+//! cargo run --example quickstart -- --no-browser  # follows the login URL itself
 //! ```
 //!
 //! 1. The first `bind()` finds no token file and logs in. The login page opens in your browser;
@@ -22,6 +23,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let path = dir.join("user_token.json");
     // Any free port will do for the fake, which accepts every redirect URL.
     let port = TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+    let open_browser = !std::env::args().any(|arg| arg == "--no-browser");
 
     let helper = Helper::new([Scope::ChatRead, Scope::ChatEdit])
         .client_id(fake.client_id())
@@ -30,8 +32,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .redirect_url(format!("http://localhost:{port}"))
         .path(&path)
         .login_timeout(Duration::from_secs(60))
+        .open_browser(open_browser)
         .on_url(|url| {
-            eprintln!("no browser could be opened: following the login URL like a browser would");
+            eprintln!("no browser opened: following the login URL like a browser would");
             mock::browse_in_background(url);
         });
 

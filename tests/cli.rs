@@ -2,29 +2,14 @@
 
 mod support;
 
-use std::io::{BufRead, BufReader};
-use std::path::PathBuf;
-use std::process::{Command, Output, Stdio};
+use std::process::Command;
 
-use support::Setup;
-use twitch_auth::mock;
-
-/// `target/<profile>/examples/token`, built by `cargo test`.
-fn token_example() -> PathBuf {
-    let mut dir = std::env::current_exe().unwrap();
-    dir.pop(); // the test binary
-    if dir.ends_with("deps") {
-        dir.pop();
-    }
-    dir.join("examples")
-        .join(format!("token{}", std::env::consts::EXE_SUFFIX))
-}
+use support::{Setup, describe, example, run};
 
 fn command(t: &Setup) -> Command {
-    let mut cmd = Command::new(token_example());
+    let mut cmd = Command::new(example("token"));
     cmd.env_remove("TWITCH_CLIENT_ID")
-        .env_remove("TWITCH_CLIENT_SECRET")
-        .env("NO_PROXY", "127.0.0.1,localhost");
+        .env_remove("TWITCH_CLIENT_SECRET");
     cmd.args([
         "--auth-base-url",
         &t.fake.url(),
@@ -33,40 +18,6 @@ fn command(t: &Setup) -> Command {
     ]);
     cmd.arg("--path").arg(&t.path).arg("--no-browser");
     cmd
-}
-
-fn describe(output: &Output) -> String {
-    format!(
-        "status {}\n--- stdout\n{}\n--- stderr\n{}",
-        output.status,
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    )
-}
-
-/// Runs the example; a login URL printed on stderr is followed like a browser would.
-fn run(mut cmd: Command) -> Output {
-    let mut child = cmd
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("the token example was built");
-    let stderr = child.stderr.take().unwrap();
-    let reader = std::thread::spawn(move || {
-        let mut text = String::new();
-        for line in BufReader::new(stderr).lines() {
-            let line = line.unwrap();
-            if line.starts_with("http://") {
-                mock::browse_in_background(&line);
-            }
-            text.push_str(&line);
-            text.push('\n');
-        }
-        text
-    });
-    let mut output = child.wait_with_output().unwrap();
-    output.stderr = reader.join().unwrap().into_bytes();
-    output
 }
 
 #[test]
@@ -176,7 +127,7 @@ fn a_failure_prints_its_causes_and_exits_non_zero() {
 
 #[test]
 fn bad_arguments_print_the_usage() {
-    let output = Command::new(token_example())
+    let output = Command::new(example("token"))
         .arg("--frobnicate")
         .output()
         .unwrap();

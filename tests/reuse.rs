@@ -30,6 +30,8 @@ fn valid_stored_token_is_reused_with_one_request() {
         validate.header("authorization"),
         Some(format!("OAuth {}", grant.access_token).as_str())
     );
+    let agent = validate.header("user-agent").unwrap_or_default();
+    assert!(agent.starts_with("twitch-auth/"), "User-Agent {agent:?}");
     assert_eq!(
         t.file_bytes(),
         before,

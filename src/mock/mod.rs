@@ -37,6 +37,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+mod browse;
 mod http;
 mod routes;
 mod state;
@@ -49,7 +50,8 @@ use std::sync::atomic::Ordering;
 use std::thread::{self, JoinHandle};
 use std::time::Duration;
 
-pub use http::{BrowseError, Page, Request, browse, browse_in_background};
+pub use browse::{BrowseError, Page, browse, browse_in_background};
+pub use http::Request;
 
 use state::Shared;
 
