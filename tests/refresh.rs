@@ -70,13 +70,7 @@ fn expired_pytwitchapi_file_is_refreshed_and_asks_whose_it_is() {
     let t = Setup::new();
     let old = t.fake.grant(&CHAT);
     t.fake.expire_access_token(&old.access_token);
-    t.write_file(
-        format!(
-            r#"{{"token":"{}","refresh":"{}"}}"#,
-            old.access_token, old.refresh_token
-        )
-        .as_bytes(),
-    );
+    t.write_pytwitchapi_file(&old);
 
     let token = t.generating_helper(&CHAT).bind().unwrap();
 

@@ -53,11 +53,7 @@ fn a_subset_of_the_stored_scopes_is_enough() {
 fn pytwitchapi_two_key_file_is_reused() {
     let t = Setup::new();
     let grant = t.fake.grant(&CHAT);
-    let file = format!(
-        r#"{{"token": "{}", "refresh": "{}"}}"#,
-        grant.access_token, grant.refresh_token
-    );
-    t.write_file(file.as_bytes());
+    let file = t.write_pytwitchapi_file(&grant);
 
     let token = t.generating_helper(&CHAT).bind().unwrap();
 
@@ -89,13 +85,7 @@ fn stored_token_lacking_a_scope_is_replaced_by_a_login() {
 fn stored_token_of_another_app_is_replaced_by_a_login() {
     let t = Setup::new();
     let other = t.fake.grant_for_client("someone-elses-app", &CHAT);
-    t.write_file(
-        format!(
-            r#"{{"token":"{}","refresh":"{}"}}"#,
-            other.access_token, other.refresh_token
-        )
-        .as_bytes(),
-    );
+    t.write_pytwitchapi_file(&other);
 
     let token = t.generating_helper(&CHAT).bind().unwrap();
 

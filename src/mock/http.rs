@@ -418,15 +418,18 @@ mod tests {
     fn status_fault_replaces_the_answer() {
         let fake = FakeTwitch::start().unwrap();
         let grant = fake.grant(&[]);
+        let validate = || {
+            get(
+                &format!("{}validate", fake.url()),
+                Some(&grant.access_token),
+            )
+        };
         fake.fail(
             Endpoint::Validate,
             Fault::status(502, "<html>Bad Gateway</html>"),
         );
         for _ in 0..2 {
-            let reply = get(
-                &format!("{}validate", fake.url()),
-                Some(&grant.access_token),
-            );
+            let reply = validate();
             assert_eq!(
                 (reply.status, reply.body.as_str()),
                 (502, "<html>Bad Gateway</html>")
@@ -436,31 +439,18 @@ mod tests {
         // Other endpoints are untouched.
         assert_eq!(get(&format!("{}device", fake.url()), None).status, 404);
         fake.clear_faults();
-        assert_eq!(
-            get(
-                &format!("{}validate", fake.url()),
-                Some(&grant.access_token)
-            )
-            .status,
-            200
-        );
+        assert_eq!(validate().status, 200);
 
         fake.fail_times(Endpoint::Validate, Fault::json(429, r#"{"status":429}"#), 1);
-        let reply = get(
-            &format!("{}validate", fake.url()),
-            Some(&grant.access_token),
-        );
+        let reply = validate();
         assert_eq!(
             (reply.status, reply.content_type.as_deref()),
             (429, Some("application/json"))
         );
         assert_eq!(
-            get(
-                &format!("{}validate", fake.url()),
-                Some(&grant.access_token)
-            )
-            .status,
-            200
+            validate().status,
+            200,
+            "fail_times(.., 1) lasts one request"
         );
         assert_eq!(fake.requests().len(), 6, "faulted requests are logged too");
     }

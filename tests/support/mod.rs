@@ -145,6 +145,16 @@ impl Setup {
         grant
     }
 
+    /// Writes the pair the way pyTwitchAPI does: exactly its two keys.
+    pub fn write_pytwitchapi_file(&self, grant: &Grant) -> String {
+        let file = format!(
+            r#"{{"token": "{}", "refresh": "{}"}}"#,
+            grant.access_token, grant.refresh_token
+        );
+        self.write_file(file.as_bytes());
+        file
+    }
+
     pub fn write_file(&self, bytes: &[u8]) {
         std::fs::create_dir_all(self.path.parent().unwrap()).unwrap();
         std::fs::write(&self.path, bytes).unwrap();
