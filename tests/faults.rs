@@ -247,3 +247,36 @@ fn a_fault_on_refresh_after_a_401_on_validate_is_still_an_error() {
     assert_eq!(t.file_bytes(), before);
     assert_eq!(t.generator_calls(), 0);
 }
+
+#[test]
+fn a_redirect_is_not_followed() {
+    let t = Setup::new();
+    t.store(&CHAT);
+    let elsewhere = format!("http://127.0.0.1:{}/steal", support::free_port());
+    t.fake.fail(
+        Endpoint::Validate,
+        Fault::Status {
+            status: 302,
+            content_type: "text/html".into(),
+            body: elsewhere,
+        },
+    );
+    let before = t.file_bytes();
+
+    let err = t.generating_helper(&CHAT).bind().unwrap_err();
+
+    assert!(
+        matches!(
+            err,
+            twitch_auth::Error::Status {
+                step: Step::Validate,
+                status: 302,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert_eq!(t.requests(), ["GET validate"]);
+    assert_eq!(t.file_bytes(), before);
+    assert_eq!(t.generator_calls(), 0);
+}
