@@ -16,24 +16,29 @@
 //!
 //! ```
 //! use twitch_auth::mock::FakeTwitch;
+//! use twitch_auth::{Helper, Outcome, Scope};
 //!
 //! let fake = FakeTwitch::start()?;
-//! // As if the user had logged in earlier: a live token pair for the fake's app.
-//! let grant = fake.grant(&["chat:read", "chat:edit"]);
-//! // Hand this to `Helper::auth_base_url`, with `fake.client_id()` and `fake.client_secret()`.
-//! let base = fake.url();
-//! assert!(base.starts_with("http://127.0.0.1:") && base.ends_with("/oauth2/"));
+//! // As if the user had logged in elsewhere: a live token pair for the fake's app.
+//! let grant = fake.grant(&["chat:read"]);
+//! let dir = std::env::temp_dir().join(format!("twitch-auth-mock-doc-{}", std::process::id()));
+//! let helper = Helper::new([Scope::ChatRead])
+//!     .client_id(fake.client_id())
+//!     .client_secret(fake.client_secret())
+//!     .auth_base_url(fake.url())
+//!     .path(dir.join("token.json"))
+//!     .generator(move |_, _| Ok((grant.access_token.clone(), grant.refresh_token.clone())));
 //!
-//! // The fake answers like id.twitch.tv (and never uses a proxy from the environment here).
-//! let agent: ureq::Agent = ureq::Agent::config_builder().proxy(None).build().into();
-//! let body = agent
-//!     .get(format!("{base}validate"))
-//!     .header("Authorization", format!("OAuth {}", grant.access_token))
-//!     .call()?
-//!     .body_mut()
-//!     .read_to_string()?;
-//! assert!(body.contains(r#""login":"fakeuser""#));
-//! assert_eq!(fake.requests().len(), 1);
+//! assert_eq!(helper.bind()?.outcome(), Outcome::Generated);
+//! assert_eq!(helper.bind()?.outcome(), Outcome::Reused);
+//! fake.expire_access_tokens();
+//! assert_eq!(helper.bind()?.outcome(), Outcome::Refreshed);
+//!
+//! // What the app sent: validate (new token), validate (reuse), validate + refresh.
+//! let targets: Vec<String> = fake.requests().iter().map(|r| r.target().to_owned()).collect();
+//! assert_eq!(targets.len(), 4);
+//! assert!(targets.iter().all(|t| !t.contains(fake.client_secret())));
+//! std::fs::remove_dir_all(dir)?;
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
