@@ -66,6 +66,8 @@ pub enum Error {
     Unreachable {
         /// The request that failed.
         step: Step,
+        /// What went wrong, in a few words: `timed out`, `connection refused`, …
+        reason: &'static str,
         /// The transport error.
         source: BoxError,
     },
@@ -199,10 +201,10 @@ impl fmt::Display for Error {
             Error::InvalidSetting { setting, reason } => {
                 write!(f, "invalid Helper::{setting}: {reason}")
             }
-            Error::Unreachable { step, .. } => write!(
+            Error::Unreachable { step, reason, .. } => write!(
                 f,
-                "could not reach the Twitch auth server while {step}; the token file was not \
-                 changed, try again later"
+                "could not reach the Twitch auth server while {step} ({reason}); the token file \
+                 was not changed, try again later"
             ),
             Error::Status {
                 step,

@@ -169,6 +169,7 @@ fn answer(
 ) -> Result<(u16, Vec<u8>), Error> {
     let unreachable = |source: ureq::Error| Error::Unreachable {
         step,
+        reason: transport_reason(&source),
         source: Box::new(source),
     };
     let mut response = result.map_err(unreachable)?;
@@ -188,16 +189,42 @@ fn answer(
     }
 }
 
+/// A few words on a transport error, for the message; the details stay in `source()`.
+fn transport_reason(error: &ureq::Error) -> &'static str {
+    use std::io::ErrorKind;
+    match error {
+        ureq::Error::Timeout(_) => "timed out",
+        ureq::Error::HostNotFound => "host not found",
+        ureq::Error::ConnectionFailed => "could not connect",
+        ureq::Error::Io(io) => match io.kind() {
+            ErrorKind::ConnectionRefused => "connection refused",
+            ErrorKind::TimedOut | ErrorKind::WouldBlock => "timed out",
+            ErrorKind::ConnectionReset
+            | ErrorKind::ConnectionAborted
+            | ErrorKind::BrokenPipe
+            | ErrorKind::UnexpectedEof => "connection closed before the answer was complete",
+            _ => "network error",
+        },
+        ureq::Error::Protocol(_) => "connection closed or the answer was not HTTP",
+        _ => "request failed",
+    }
+}
+
 /// Parses a 200 body, keeping serde's category and position but never the body's text.
 fn parse<T: for<'de> Deserialize<'de>>(step: Step, body: &[u8]) -> Result<T, Error> {
-    serde_json::from_slice(body).map_err(|e| Error::InvalidResponse {
-        step,
-        detail: format!(
-            "the 200 answer is not the expected JSON ({:?} error at line {}, column {})",
-            e.classify(),
-            e.line(),
-            e.column()
-        ),
+    use serde_json::error::Category;
+    serde_json::from_slice(body).map_err(|e| {
+        let what = match e.classify() {
+            Category::Syntax => "is not JSON",
+            Category::Data => "lacks a field or has one of the wrong type",
+            Category::Eof => "ends too early",
+            Category::Io => "could not be read",
+        };
+        let (line, column) = (e.line(), e.column());
+        Error::InvalidResponse {
+            step,
+            detail: format!("the 200 answer {what} (line {line}, column {column})"),
+        }
     })
 }
 

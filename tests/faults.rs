@@ -43,6 +43,12 @@ fn check(stored: Stored, endpoint: Endpoint, step: Step, fault: Fault) {
         "expected a transient error, got {err:?}"
     );
     assert_eq!(err.step(), Some(step), "{err:?}");
+    let message = err.to_string();
+    assert!(
+        message.contains(&step.to_string()),
+        "the message names the step: {message}"
+    );
+    assert!(message.contains("not changed"), "{message}");
     assert_eq!(t.file_bytes(), before, "token file changed");
     assert_eq!(
         t.generator_calls(),
