@@ -150,12 +150,27 @@ pub enum Error {
         /// The error from the random source.
         source: BoxError,
     },
-    /// The token file could not be written.
-    Save {
+    /// The token file could not be read, written, locked or deleted.
+    File {
         /// The token file.
         path: PathBuf,
+        /// What was being done: `read`, `write`, `lock` or `delete`.
+        action: &'static str,
         /// The error from the file system.
         source: io::Error,
+    },
+    /// A custom [`TokenStore`](crate::TokenStore) failed.
+    Store {
+        /// The store's error.
+        source: BoxError,
+    },
+    /// Twitch rejects the token and its refresh token: the user must log in again. Apps should
+    /// end the user's sessions (Twitch requires it when a token is revoked).
+    LoginRequired,
+    /// The device code expired before the user entered it.
+    DeviceCodeExpired {
+        /// How long the code was valid.
+        after: Duration,
     },
 }
 
@@ -175,6 +190,12 @@ impl Error {
             Error::Status { status, .. } => *status >= 500 || *status == 429,
             _ => false,
         }
+    }
+
+    /// Whether only a new login helps: the token and its refresh token were rejected. Apps
+    /// should end the user's sessions and call `bind()` again (or ask the user to log in).
+    pub fn needs_login(&self) -> bool {
+        matches!(self, Error::LoginRequired)
     }
 
     /// The request to the auth server this error happened in, if any.
@@ -277,9 +298,19 @@ impl fmt::Display for Error {
             Error::Randomness { .. } => {
                 f.write_str("the operating system gave no randomness for the login state")
             }
-            Error::Save { path, .. } => {
-                write!(f, "could not save the token to {}", path.display())
+            Error::File { path, action, .. } => {
+                write!(f, "could not {action} the token file {}", path.display())
             }
+            Error::Store { .. } => f.write_str("the token store failed"),
+            Error::LoginRequired => f.write_str(
+                "Twitch rejects the token and its refresh token: the user must log in again",
+            ),
+            Error::DeviceCodeExpired { after } => write!(
+                f,
+                "the device code expired after {} s without being entered; run again and enter \
+                 the new code in time",
+                after.as_secs()
+            ),
         }
     }
 }
@@ -289,10 +320,11 @@ impl StdError for Error {
         match self {
             Error::Unreachable { source, .. }
             | Error::Generator { source }
-            | Error::Randomness { source } => Some(source.as_ref()),
+            | Error::Randomness { source }
+            | Error::Store { source } => Some(source.as_ref()),
             Error::PortInUse { source, .. }
             | Error::Listen { source, .. }
-            | Error::Save { source, .. } => Some(source),
+            | Error::File { source, .. } => Some(source),
             _ => None,
         }
     }

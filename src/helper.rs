@@ -3,20 +3,20 @@
 use std::collections::BTreeSet;
 use std::fmt;
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, SystemTime};
 
 use crate::app::{App, DEFAULT_REDIRECT_URL, Redirect, TWITCH_AUTH_BASE_URL};
-use crate::code_flow::{CodeFlow, UrlCallback};
+use crate::code_flow::UrlCallback;
+use crate::device_flow::DeviceCallback;
 use crate::error::BoxError;
-use crate::oauth::{Client, Grant, Refresh, TokenInfo, Validation};
-use crate::storage::{self, Record, Stored};
-use crate::token::{expiry_after, unix_seconds};
-use crate::{AccessToken, ClientSecret, Error, Outcome, RefreshToken, Scope, UserToken};
-
-type GeneratorFn =
-    dyn Fn(&LoginContext<'_>, &[Scope]) -> Result<(String, String), BoxError> + Send + Sync;
+use crate::keeper::{Keeper, RefreshCallback, missing, stored_from};
+use crate::login::{Login, LoginContext, LoginSettings, check_fit};
+use crate::oauth::{Client, Validation};
+use crate::{
+    ClientSecret, DeviceCode, Error, FileStore, Outcome, Scope, StoredToken, TokenStore, UserToken,
+};
 
 /// Gets a Twitch user token with the given scopes: reused, refreshed or newly generated.
 ///
@@ -34,7 +34,7 @@ type GeneratorFn =
 #[must_use = "a Helper does nothing until bind() is called"]
 pub struct Helper {
     scopes: Vec<Scope>,
-    path: PathBuf,
+    store: Arc<dyn TokenStore>,
     client_id: Option<String>,
     client_secret: Option<ClientSecret>,
     auth_base_url: String,
@@ -42,41 +42,16 @@ pub struct Helper {
     listen_addr: Option<SocketAddr>,
     open_browser: bool,
     on_url: Option<Arc<UrlCallback>>,
+    on_device_code: Option<Arc<DeviceCallback>>,
+    on_refresh: Option<Arc<RefreshCallback>>,
     force_verify: bool,
     login_timeout: Duration,
     http_timeout: Duration,
-    generator: Option<Arc<GeneratorFn>>,
+    refresh_margin: Duration,
+    validate_interval: Duration,
+    login: Login,
     /// One HTTP agent per helper, made at the first `bind()` (its pool is reused after that).
     client: OnceLock<Client>,
-}
-
-/// What a custom [generator](Helper::generator) may need to know about the app.
-#[derive(Debug)]
-pub struct LoginContext<'a> {
-    app: &'a App,
-    redirect_url: &'a str,
-}
-
-impl LoginContext<'_> {
-    /// The app's client id.
-    pub fn client_id(&self) -> &str {
-        &self.app.client_id
-    }
-
-    /// The app's client secret, if one was configured.
-    pub fn client_secret(&self) -> Option<&ClientSecret> {
-        self.app.client_secret.as_ref()
-    }
-
-    /// The redirect URL configured on the helper.
-    pub fn redirect_url(&self) -> &str {
-        self.redirect_url
-    }
-
-    /// The auth server's base URL, ending with `/` (`https://id.twitch.tv/oauth2/` by default).
-    pub fn auth_base_url(&self) -> &str {
-        &self.app.base_url
-    }
 }
 
 impl Helper {
@@ -85,7 +60,7 @@ impl Helper {
         let scopes: BTreeSet<Scope> = scopes.into_iter().collect();
         Helper {
             scopes: scopes.into_iter().collect(),
-            path: PathBuf::from("user_token.json"),
+            store: Arc::new(FileStore::new("user_token.json")),
             client_id: None,
             client_secret: None,
             auth_base_url: TWITCH_AUTH_BASE_URL.to_owned(),
@@ -93,10 +68,14 @@ impl Helper {
             listen_addr: None,
             open_browser: true,
             on_url: None,
+            on_device_code: None,
+            on_refresh: None,
             force_verify: true,
             login_timeout: Duration::from_secs(5 * 60),
             http_timeout: Duration::from_secs(30),
-            generator: None,
+            refresh_margin: Duration::from_secs(60),
+            validate_interval: Duration::from_secs(60 * 60),
+            login: Login::Browser,
             client: OnceLock::new(),
         }
     }
@@ -105,7 +84,16 @@ impl Helper {
     ///
     /// Defaults to `user_token.json` in the current directory, the file pyTwitchAPI uses.
     pub fn path(mut self, path: impl Into<PathBuf>) -> Self {
-        self.path = path.into();
+        self.store = Arc::new(FileStore::new(path));
+        self
+    }
+
+    /// Where the token is stored, when it is not a file: a [`MemoryStore`](crate::MemoryStore),
+    /// or your own [`TokenStore`] (a database row). Replaces [`path`](Self::path).
+    ///
+    /// Defaults to the file `user_token.json` in the current directory.
+    pub fn store(mut self, store: impl TokenStore + 'static) -> Self {
+        self.store = Arc::new(store);
         self
     }
 
@@ -180,7 +168,7 @@ impl Helper {
         self
     }
 
-    /// How long the browser login is waited for before `bind()` gives up with
+    /// How long a browser or device login is waited for before `bind()` gives up with
     /// [`Error::LoginTimedOut`].
     ///
     /// Defaults to 5 minutes.
@@ -221,264 +209,186 @@ impl Helper {
             + Sync
             + 'static,
     {
-        self.generator = Some(Arc::new(generator));
+        self.login = Login::Custom(Arc::new(generator));
+        self
+    }
+
+    /// Logs in with the device-code flow instead of the browser redirect: the user opens a URL on
+    /// any device (a phone will do) and enters a short code. For consoles, servers, SSH
+    /// sessions, and apps that must not ship a client secret (a Public client needs none).
+    ///
+    /// The code is shown through [`on_device_code`](Self::on_device_code), or on stderr; the
+    /// page is opened in the browser where [`open_browser`](Self::open_browser) allows.
+    ///
+    /// ```no_run
+    /// use twitch_auth::{Helper, Scope};
+    ///
+    /// let token = Helper::new([Scope::ChatRead])
+    ///     .client_id("my_public_app_id") // no secret needed
+    ///     .device_flow()
+    ///     .on_device_code(|code| {
+    ///         println!("Go to {} and enter {}", code.verification_uri(), code.user_code())
+    ///     })
+    ///     .bind()?;
+    /// # Ok::<(), twitch_auth::Error>(())
+    /// ```
+    ///
+    /// Defaults to off: the browser login.
+    pub fn device_flow(mut self) -> Self {
+        self.login = Login::Device;
+        self
+    }
+
+    /// Shows the device login's code in your own UI (a game's overlay) instead of stderr. The
+    /// callback must return promptly; the wait for the user happens after it.
+    ///
+    /// Defaults to none: the code and URL are printed to stderr.
+    pub fn on_device_code(mut self, on_code: impl Fn(&DeviceCode) + Send + Sync + 'static) -> Self {
+        self.on_device_code = Some(Arc::new(on_code));
+        self
+    }
+
+    /// Called with every refreshed pair, after it was saved: for apps that mirror tokens
+    /// elsewhere. It runs while the token's other users wait for the refresh: keep it short,
+    /// and do not call back into the [`UserToken`] from it.
+    ///
+    /// Defaults to none.
+    pub fn on_refresh(mut self, on_refresh: impl Fn(&StoredToken) + Send + Sync + 'static) -> Self {
+        self.on_refresh = Some(Arc::new(on_refresh));
+        self
+    }
+
+    /// How long before its expiry [`UserToken::access_token`] refreshes a token, so it never
+    /// hands out one about to expire.
+    ///
+    /// Defaults to 60 seconds.
+    pub fn refresh_margin(mut self, margin: Duration) -> Self {
+        self.refresh_margin = margin;
+        self
+    }
+
+    /// How often [`UserToken::validate_if_due`] validates the token. Twitch requires apps to
+    /// validate at start (`bind()` does) and hourly after that; change it only for tests.
+    ///
+    /// Defaults to 1 hour.
+    pub fn validate_interval(mut self, interval: Duration) -> Self {
+        self.validate_interval = interval;
         self
     }
 
     /// Returns a usable user token: the stored one if it is valid and has the scopes, else a
     /// refreshed one, else a new one from the login; a new pair is saved before it is returned.
     ///
-    /// 1. Read the token file. Missing or unusable: go to 5 (the file is left alone until a new
+    /// 1. Read the stored pair. None or unusable: go to 5 (a bad file is left alone until a new
     ///    token is in hand).
-    /// 2. If the file says the token has expired, go to 4; otherwise validate it.
+    /// 2. If the store says the token has expired, go to 4; otherwise validate it.
     /// 3. Valid, for this app, for a user, with every requested scope: [`Outcome::Reused`].
     ///    Valid but lacking scopes or for another app: go to 5. Invalid: go to 4.
     /// 4. Refresh, save the new pair, and if it has the scopes: [`Outcome::Refreshed`].
     ///    Refresh token rejected: go to 5.
-    /// 5. Log in (or run the generator), validate the new token, save: [`Outcome::Generated`].
+    /// 5. Log in (browser, device, or your generator), validate the new token, save:
+    ///    [`Outcome::Generated`].
+    ///
+    /// The store stays locked meanwhile, so processes sharing a token file take turns: a second
+    /// one finds the pair the first one refreshed, and does not spend the refresh token again.
     ///
     /// # Errors
     ///
     /// Settings that cannot work, before any request; a request that failed (unreachable, timed
     /// out, 5xx, 429), which never starts a login nor touches the file
-    /// ([`Error::is_transient`]); a login that failed or was declined; a file that could not be
-    /// written. See [`Error`].
+    /// ([`Error::is_transient`]); a login that failed or was declined; a store that could not
+    /// be written. See [`Error`].
     pub fn bind(&self) -> Result<UserToken, Error> {
-        let app = self.app()?;
-        if self.generator.is_none() {
-            Redirect::parse(&self.redirect_url)?; // before a request, not after a failed refresh
+        let keeper = self.keeper()?;
+        let store = Arc::clone(&keeper.store);
+        let _lock = store.lock()?;
+        if let Some(stored) = store.load()?
+            && let Some((token, outcome)) = self.reuse_or_refresh(&keeper, stored)?
+        {
+            return Ok(UserToken::new(keeper, token, outcome));
         }
-        let client = self
-            .client
-            .get_or_init(|| Client::new(&app, self.http_timeout));
-        storage::check_path(&self.path).map_err(|source| self.save_error(source))?;
-        if let Some(stored) = storage::load(&self.path) {
-            if let Some(token) = self.reuse_or_refresh(&app, client, stored)? {
-                return Ok(token);
-            }
-        }
-        let (access, refresh) = self.generate(&app, client)?;
-        let token = self.adopt(&app, client, access, refresh)?;
-        self.save(&token)?;
-        Ok(token)
+        let token = self
+            .login
+            .run(&keeper.app, &keeper.client, &self.login_settings())?;
+        store.save(&token)?;
+        Ok(UserToken::new(keeper, token, Outcome::Generated))
     }
 
     /// Steps 2 to 4: `None` when only a new login helps.
     fn reuse_or_refresh(
         &self,
-        app: &App,
-        client: &Client,
-        stored: Stored,
-    ) -> Result<Option<UserToken>, Error> {
-        if !stored.known_expired(unix_seconds(SystemTime::now())) {
-            match client.validate(app, &stored.access)? {
-                Validation::Valid(info) if self.fit(app, &info).is_ok() => {
-                    let Stored {
-                        access, refresh, ..
-                    } = stored;
-                    return Ok(Some(token_from(access, refresh, info, Outcome::Reused)));
+        keeper: &Keeper,
+        stored: StoredToken,
+    ) -> Result<Option<(StoredToken, Outcome)>, Error> {
+        if !stored.known_expired(SystemTime::now()) {
+            match keeper.validate(&stored.access_token)? {
+                Validation::Valid(info) if check_fit(&keeper.app, &self.scopes, &info).is_ok() => {
+                    let token = stored_from(stored.access_token, stored.refresh_token, info);
+                    return Ok(Some((token, Outcome::Reused)));
                 }
                 // A refresh cannot add scopes nor move the token to another app.
                 Validation::Valid(_) => return Ok(None),
                 Validation::Rejected => {}
             }
         }
-        match client.refresh(app, &stored.refresh)? {
-            Refresh::Granted(grant) => self.keep_refreshed(app, client, stored, grant),
-            Refresh::Rejected => Ok(None),
-        }
-    }
-
-    /// Saves a refreshed pair before anything else: a rotated refresh token may be single use.
-    fn keep_refreshed(
-        &self,
-        app: &App,
-        client: &Client,
-        stored: Stored,
-        grant: Grant,
-    ) -> Result<Option<UserToken>, Error> {
-        let refresh = grant.refresh_token.unwrap_or(stored.refresh);
-        let identity =
-            stored
-                .meta
-                .and_then(|meta| match (meta.client_id, meta.user_id, meta.login) {
-                    (Some(client_id), Some(user_id), Some(login)) if client_id == app.client_id => {
-                        Some((user_id, login))
-                    }
-                    _ => None,
-                });
-        let token = match identity {
-            Some((user_id, login)) => UserToken {
-                access: grant.access_token,
-                refresh,
-                client_id: app.client_id.clone(),
-                login,
-                user_id,
-                scopes: sorted(grant.scopes),
-                expires_at: expiry_after(grant.expires_in),
-                outcome: Outcome::Refreshed,
-            },
-            // The file did not say whose token it is (a pyTwitchAPI file): ask Twitch.
-            None => match client.validate(app, &grant.access_token)? {
-                Validation::Valid(info) => {
-                    token_from(grant.access_token, refresh, info, Outcome::Refreshed)
-                }
-                Validation::Rejected => return Err(Error::NewTokenRejected),
-            },
+        // Saved before it is used, and kept even when it lacks scopes: a login may still fail.
+        let Some(token) = keeper.refresh(&stored)? else {
+            return Ok(None);
         };
-        self.save(&token)?;
         let has_scopes = missing(&self.scopes, &token.scopes).is_empty();
-        Ok(has_scopes.then_some(token))
+        Ok(has_scopes.then_some((token, Outcome::Refreshed)))
     }
 
-    /// Step 5's login: the custom generator, or the browser login.
-    fn generate(&self, app: &App, client: &Client) -> Result<(AccessToken, RefreshToken), Error> {
-        if let Some(generator) = &self.generator {
-            let context = LoginContext {
-                app,
-                redirect_url: &self.redirect_url,
-            };
-            let (access, refresh) = generator(&context, &self.scopes).map_err(generator_error)?;
-            return Ok((AccessToken::new(access), RefreshToken::new(refresh)));
-        }
-        let redirect = Redirect::parse(&self.redirect_url)?;
-        let flow = CodeFlow {
-            app,
-            client,
-            scopes: &self.scopes,
-            listen_addr: self
-                .listen_addr
-                .unwrap_or_else(|| redirect.default_listen_addr()),
-            redirect: &redirect,
-            open_browser: self.open_browser,
-            on_url: self.on_url.as_deref(),
-            force_verify: self.force_verify,
-            timeout: self.login_timeout,
-        };
-        let grant = flow.run()?;
-        let refresh = grant.refresh_token.unwrap_or_else(|| RefreshToken::new(""));
-        Ok((grant.access_token, refresh))
-    }
-
-    /// Validates a new token once: whose it is, when it expires, which scopes it has.
-    fn adopt(
-        &self,
-        app: &App,
-        client: &Client,
-        access: AccessToken,
-        refresh: RefreshToken,
-    ) -> Result<UserToken, Error> {
-        match client.validate(app, &access)? {
-            Validation::Valid(info) => {
-                self.fit(app, &info)?;
-                Ok(token_from(access, refresh, info, Outcome::Generated))
-            }
-            Validation::Rejected => Err(Error::NewTokenRejected),
-        }
-    }
-
-    /// Whether a validated token is a user token of this app with every requested scope.
-    fn fit(&self, app: &App, info: &TokenInfo) -> Result<(), Error> {
-        if info.client_id != app.client_id {
-            return Err(Error::WrongClient {
-                token_client_id: info.client_id.clone(),
-            });
-        }
-        if info.user_id.is_none() {
-            return Err(Error::NotUserToken);
-        }
-        let missing = missing(&self.scopes, &info.scopes);
-        if !missing.is_empty() {
-            return Err(Error::MissingScopes { missing });
-        }
-        Ok(())
-    }
-
-    fn app(&self) -> Result<App, Error> {
-        App::new(
+    /// Checks the settings, before any request, and ties them to the store and HTTP client.
+    fn keeper(&self) -> Result<Keeper, Error> {
+        let app = App::new(
             self.client_id.as_deref(),
             self.client_secret.as_ref(),
             &self.auth_base_url,
             |name| std::env::var(name).ok(),
-        )
-    }
-
-    fn save(&self, token: &UserToken) -> Result<(), Error> {
-        let record = Record {
-            token: token.access.secret(),
-            refresh: token.refresh.secret(),
-            client_id: &token.client_id,
-            user_id: &token.user_id,
-            login: &token.login,
-            scopes: &token.scopes,
-            expires_at: token.expires_at_unix(),
-            token_fingerprint: storage::fingerprint(token.access.secret()),
-        };
-        storage::save(&self.path, &record).map_err(|source| self.save_error(source))
-    }
-
-    fn save_error(&self, source: std::io::Error) -> Error {
-        Error::Save {
-            path: self.path.clone(),
-            source,
+        )?;
+        if matches!(self.login, Login::Browser) {
+            Redirect::parse(&self.redirect_url)?; // now, not after a failed refresh
         }
+        let client = self
+            .client
+            .get_or_init(|| Client::new(&app, self.http_timeout))
+            .clone();
+        Ok(Keeper {
+            app,
+            client,
+            store: Arc::clone(&self.store),
+            on_refresh: self.on_refresh.clone(),
+            refresh_margin: self.refresh_margin,
+            validate_interval: self.validate_interval,
+        })
     }
 
-    /// The token file this helper reads and writes.
-    pub fn token_path(&self) -> &Path {
-        &self.path
-    }
-}
-
-fn token_from(
-    access: AccessToken,
-    refresh: RefreshToken,
-    info: TokenInfo,
-    outcome: Outcome,
-) -> UserToken {
-    UserToken {
-        access,
-        refresh,
-        client_id: info.client_id,
-        login: info.login.unwrap_or_default(),
-        user_id: info.user_id.unwrap_or_default(),
-        scopes: sorted(info.scopes),
-        expires_at: expiry_after(Some(info.expires_in)),
-        outcome,
-    }
-}
-
-fn sorted(scopes: Vec<Scope>) -> Vec<Scope> {
-    scopes
-        .into_iter()
-        .collect::<BTreeSet<_>>()
-        .into_iter()
-        .collect()
-}
-
-/// The requested scopes that `granted` lacks, compared as sets.
-fn missing(requested: &[Scope], granted: &[Scope]) -> Vec<Scope> {
-    requested
-        .iter()
-        .filter(|scope| !granted.contains(scope))
-        .cloned()
-        .collect()
-}
-
-/// A generator that failed with this crate's own error keeps it, so `is_transient` still works.
-fn generator_error(source: BoxError) -> Error {
-    match source.downcast::<Error>() {
-        Ok(error) => *error,
-        Err(source) => Error::Generator { source },
+    fn login_settings(&self) -> LoginSettings<'_> {
+        LoginSettings {
+            scopes: &self.scopes,
+            redirect_url: &self.redirect_url,
+            listen_addr: self.listen_addr,
+            open_browser: self.open_browser,
+            on_url: self.on_url.as_deref(),
+            on_device_code: self.on_device_code.as_deref(),
+            force_verify: self.force_verify,
+            timeout: self.login_timeout,
+        }
     }
 }
 
 impl fmt::Debug for Helper {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let login = match self.login {
+            Login::Browser => "browser",
+            Login::Device => "device",
+            Login::Custom(_) => "generator",
+        };
         // Listed by hand, so a new field is never printed by accident.
         f.debug_struct("Helper")
             .field("scopes", &self.scopes)
-            .field("path", &self.path)
+            .field("store", &self.store)
             .field("client_id", &self.client_id)
             .field("client_secret", &self.client_secret)
             .field("auth_base_url", &self.auth_base_url)
@@ -486,10 +396,17 @@ impl fmt::Debug for Helper {
             .field("listen_addr", &self.listen_addr)
             .field("open_browser", &self.open_browser)
             .field("on_url", &self.on_url.as_ref().map(|_| ".."))
+            .field(
+                "on_device_code",
+                &self.on_device_code.as_ref().map(|_| ".."),
+            )
+            .field("on_refresh", &self.on_refresh.as_ref().map(|_| ".."))
             .field("force_verify", &self.force_verify)
             .field("login_timeout", &self.login_timeout)
             .field("http_timeout", &self.http_timeout)
-            .field("generator", &self.generator.as_ref().map(|_| ".."))
+            .field("refresh_margin", &self.refresh_margin)
+            .field("validate_interval", &self.validate_interval)
+            .field("login", &login)
             .finish()
     }
 }

@@ -56,22 +56,30 @@
 
 mod app;
 mod code_flow;
+mod device_flow;
 mod error;
+mod file_store;
 mod helper;
+mod keeper;
 mod listener;
+mod login;
 mod oauth;
 mod scope;
 mod secret;
-mod storage;
+mod store;
 mod token;
 
 #[cfg(feature = "mock")]
 pub mod mock;
 
+pub use device_flow::DeviceCode;
 pub use error::{BoxError, Error, Step};
-pub use helper::{Helper, LoginContext};
+pub use file_store::FileStore;
+pub use helper::Helper;
+pub use login::LoginContext;
 pub use scope::Scope;
 pub use secret::{AccessToken, ClientSecret, RefreshToken};
+pub use store::{MemoryStore, StoreLock, StoredToken, TokenStore};
 pub use token::{Outcome, UserToken};
 
 #[cfg(doctest)]

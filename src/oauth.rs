@@ -16,8 +16,8 @@ use crate::{AccessToken, Error, RefreshToken, Scope, Step};
 /// Twitch's answers are a few hundred bytes; anything far larger is not Twitch.
 const BODY_LIMIT: u64 = 64 * 1024;
 
-/// An HTTP client for one app's auth server.
-#[derive(Debug)]
+/// An HTTP client for one app's auth server (cloning shares its connection pool).
+#[derive(Debug, Clone)]
 pub(crate) struct Client {
     agent: ureq::Agent,
 }
@@ -63,6 +63,31 @@ pub(crate) struct Grant {
     /// An array, absent when nothing was granted; an old doc example shows a string.
     #[serde(default, rename = "scope", deserialize_with = "scope_list_or_string")]
     pub(crate) scopes: Vec<Scope>,
+}
+
+/// The body of a 200 from `device`.
+#[derive(Debug, Deserialize)]
+pub(crate) struct DeviceStart {
+    pub(crate) device_code: DeviceCodeSecret,
+    pub(crate) expires_in: u64,
+    pub(crate) interval: u64,
+    pub(crate) user_code: String,
+    pub(crate) verification_uri: String,
+}
+
+/// The `device_code`: whoever has it can collect the user's token.
+pub(crate) type DeviceCodeSecret = crate::secret::DeviceCodeSecret;
+
+/// What a device poll says.
+#[derive(Debug)]
+pub(crate) enum Poll {
+    Granted(Grant),
+    /// `authorization_pending`: the user has not entered the code yet.
+    Pending,
+    /// `slow_down`: poll less often (RFC 8628; not documented by Twitch).
+    SlowDown,
+    /// `invalid device code`: expired, redeemed or unknown, or briefly while the user authorizes.
+    InvalidCode,
 }
 
 /// Twitch's error body: `{"status": 400, "message": "..."}`.
@@ -157,6 +182,67 @@ impl Client {
         let (status, body) = answer(step, self.agent.post(app.endpoint("token")).send_form(form))?;
         match status {
             200 => parse(step, &body),
+            _ => Err(status_error(step, status, &body, &sent)),
+        }
+    }
+}
+
+impl Client {
+    /// `POST revoke`; 200, and 400 `Invalid token`, both mean the token is gone.
+    pub(crate) fn revoke(&self, app: &App, token: &AccessToken) -> Result<(), Error> {
+        let step = Step::Revoke;
+        let form = [
+            ("client_id", app.client_id.as_str()),
+            ("token", token.secret()),
+        ];
+        let (status, body) = answer(
+            step,
+            self.agent.post(app.endpoint("revoke")).send_form(form),
+        )?;
+        match status {
+            200 => Ok(()),
+            400 if twitch_message(&body).eq_ignore_ascii_case("invalid token") => Ok(()),
+            _ => Err(status_error(step, status, &body, &[token.secret()])),
+        }
+    }
+
+    /// `POST device` with `scopes` (plural, unlike everywhere else).
+    pub(crate) fn start_device(&self, app: &App, scopes: &[Scope]) -> Result<DeviceStart, Error> {
+        let step = Step::StartDevice;
+        let scopes = scopes
+            .iter()
+            .map(Scope::as_str)
+            .collect::<Vec<_>>()
+            .join(" ");
+        let form = [("client_id", app.client_id.as_str()), ("scopes", &scopes)];
+        let (status, body) = answer(
+            step,
+            self.agent.post(app.endpoint("device")).send_form(form),
+        )?;
+        match status {
+            200 => parse(step, &body),
+            _ => Err(status_error(step, status, &body, &[])),
+        }
+    }
+
+    /// `POST token` with the device code; no secret.
+    pub(crate) fn poll_device(&self, app: &App, code: &DeviceCodeSecret) -> Result<Poll, Error> {
+        let step = Step::PollDevice;
+        let form = [
+            ("client_id", app.client_id.as_str()),
+            ("device_code", code.secret()),
+            ("grant_type", "urn:ietf:params:oauth:grant-type:device_code"),
+        ];
+        let sent = secrets(&form);
+        let (status, body) = answer(step, self.agent.post(app.endpoint("token")).send_form(form))?;
+        if status == 200 {
+            return parse(step, &body).map(Poll::Granted);
+        }
+        let message = twitch_message(&body);
+        match (status, message.to_ascii_lowercase().as_str()) {
+            (400, "authorization_pending") => Ok(Poll::Pending),
+            (400, "slow_down") => Ok(Poll::SlowDown),
+            (400, "invalid device code") => Ok(Poll::InvalidCode),
             _ => Err(status_error(step, status, &body, &sent)),
         }
     }

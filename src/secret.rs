@@ -81,6 +81,11 @@ secret_type!(
 );
 
 secret_type!(
+    /// The `device_code` of a device login: whoever has it can collect the user's token.
+    pub(crate) DeviceCodeSecret
+);
+
+secret_type!(
     /// The CSRF `state` of one login: 128 bits from the OS, as 32 hex digits.
     pub(crate) CsrfState
 );

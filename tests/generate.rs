@@ -55,7 +55,7 @@ fn no_file_logs_in_through_the_browser_flow() {
         "success page after the exchange"
     );
     let file = t.file_json();
-    assert_eq!(file["token"], token.access_token().secret());
+    assert_eq!(file["token"], token.access_token().unwrap().secret());
     assert_eq!(file["refresh"], token.refresh_token().secret());
     assert_eq!(file["login"], t.fake.login());
     assert_eq!(file["user_id"], t.fake.user_id());
@@ -72,7 +72,7 @@ fn no_file_logs_in_through_the_browser_flow() {
         "{stored:?}"
     );
     t.assert_no_secret_in_urls(&[
-        token.access_token().secret(),
+        token.access_token().unwrap().secret(),
         token.refresh_token().secret(),
     ]);
     #[cfg(unix)]
@@ -130,7 +130,7 @@ fn custom_generator_is_called_once_with_the_app_and_scopes() {
         .unwrap();
 
     assert_eq!(token.outcome(), Outcome::Generated);
-    assert_eq!(token.access_token().secret(), grant.access_token);
+    assert_eq!(token.access_token().unwrap().secret(), grant.access_token);
     let seen = seen.lock().unwrap();
     assert_eq!(seen.len(), 1);
     assert_eq!(seen[0].0, t.fake.client_id());
@@ -162,7 +162,10 @@ fn unusable_file_is_kept_until_a_new_token_is_in_hand() {
     t.write_file(b"{\"token\": \"only-half\"}");
     let token = t.generating_helper(&CHAT).bind().unwrap();
     assert_eq!(token.outcome(), Outcome::Generated);
-    assert_eq!(t.file_json()["token"], token.access_token().secret());
+    assert_eq!(
+        t.file_json()["token"],
+        token.access_token().unwrap().secret()
+    );
 }
 
 #[test]
@@ -281,7 +284,7 @@ fn a_directory_at_the_token_path_fails_before_any_login() {
     let t = Setup::new();
     std::fs::create_dir_all(&t.path).unwrap();
     let err = t.generating_helper(&CHAT).bind().unwrap_err();
-    assert!(matches!(err, Error::Save { .. }), "{err:?}");
+    assert!(matches!(err, Error::File { .. }), "{err:?}");
     assert!(
         err.to_string().contains(&t.path.display().to_string()),
         "{err}"

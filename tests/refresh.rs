@@ -33,7 +33,7 @@ fn expired_with_stored_expiry_refreshes_in_one_request() {
         (t.fake.login(), t.fake.user_id())
     );
     let file = t.file_json();
-    assert_eq!(file["token"], token.access_token().secret());
+    assert_eq!(file["token"], token.access_token().unwrap().secret());
     assert_eq!(file["refresh"], token.refresh_token().secret());
     assert_ne!(
         file["refresh"],
@@ -47,7 +47,7 @@ fn expired_with_stored_expiry_refreshes_in_one_request() {
     t.assert_no_secret_in_urls(&[
         &old.access_token,
         &old.refresh_token,
-        token.access_token().secret(),
+        token.access_token().unwrap().secret(),
     ]);
 }
 
@@ -83,7 +83,7 @@ fn expired_pytwitchapi_file_is_refreshed_and_asks_whose_it_is() {
     let file = t.file_json();
     assert_eq!(
         file["token"],
-        token.access_token().secret(),
+        token.access_token().unwrap().secret(),
         "pyTwitchAPI's keys are kept"
     );
     assert_eq!(file["refresh"], token.refresh_token().secret());
@@ -100,7 +100,10 @@ fn rejected_refresh_token_leads_to_a_login() {
     assert_eq!(token.outcome(), Outcome::Generated);
     assert_eq!(t.requests(), ["POST token", "GET validate"]);
     assert_eq!(t.generator_calls(), 1);
-    assert_eq!(t.file_json()["token"], token.access_token().secret());
+    assert_eq!(
+        t.file_json()["token"],
+        token.access_token().unwrap().secret()
+    );
 }
 
 #[test]
@@ -128,7 +131,10 @@ fn refreshed_token_lacking_a_scope_is_saved_then_replaced_by_a_login() {
 
     assert_eq!(token.outcome(), Outcome::Generated);
     assert_eq!(t.requests(), ["POST token", "GET validate"]);
-    assert_eq!(t.file_json()["token"], token.access_token().secret());
+    assert_eq!(
+        t.file_json()["token"],
+        token.access_token().unwrap().secret()
+    );
 }
 
 #[test]
@@ -177,7 +183,7 @@ fn a_refresh_answer_without_a_refresh_token_keeps_the_old_one() {
     // file says whose token it is.
     let token = t.generating_helper(&CHAT).bind().unwrap();
     assert_eq!(token.outcome(), Outcome::Refreshed);
-    assert_eq!(token.access_token().secret(), "newaccess");
+    assert_eq!(token.access_token().unwrap().secret(), "newaccess");
     assert_eq!(token.refresh_token().secret(), old.refresh_token);
     assert_eq!(t.file_json()["refresh"], old.refresh_token.as_str());
 }

@@ -14,7 +14,7 @@ fn valid_stored_token_is_reused_with_one_request() {
     let token = t.generating_helper(&CHAT).bind().unwrap();
 
     assert_eq!(token.outcome(), Outcome::Reused);
-    assert_eq!(token.access_token().secret(), grant.access_token);
+    assert_eq!(token.access_token().unwrap().secret(), grant.access_token);
     assert_eq!(token.refresh_token().secret(), grant.refresh_token);
     assert_eq!(
         (token.login(), token.user_id()),

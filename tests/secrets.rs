@@ -26,7 +26,7 @@ fn debug_of_a_token_and_a_helper_shows_no_secret() {
         token.refresh_token()
     );
     for secret in [
-        token.access_token().secret(),
+        token.access_token().unwrap().secret(),
         token.refresh_token().secret(),
         t.fake.client_secret(),
     ] {

@@ -12,7 +12,7 @@ fn written_file_has_pytwitchapi_keys_first_and_our_extras() {
     let text = String::from_utf8(t.file_bytes().unwrap()).unwrap();
     let json: serde_json::Value = serde_json::from_str(&text).unwrap();
     assert!(text.trim_start().starts_with("{\n  \"token\""), "{text}");
-    assert_eq!(json["token"], token.access_token().secret());
+    assert_eq!(json["token"], token.access_token().unwrap().secret());
     assert_eq!(json["refresh"], token.refresh_token().secret());
     for key in [
         "client_id",
@@ -81,11 +81,16 @@ fn saving_leaves_no_temporary_files() {
         std::fs::remove_file(&t.path).unwrap();
     }
     helper.bind().unwrap();
-    let names: Vec<String> = std::fs::read_dir(t.path.parent().unwrap())
+    let mut names: Vec<String> = std::fs::read_dir(t.path.parent().unwrap())
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
-    assert_eq!(names, ["user_token.json"]);
+    names.sort();
+    assert_eq!(
+        names,
+        ["user_token.json", "user_token.json.lock"],
+        "only the file and its lock"
+    );
 }
 
 #[cfg(unix)]
@@ -122,6 +127,9 @@ fn a_symlinked_token_path_replaces_the_link_not_its_target() {
 
 #[test]
 fn file_in_the_current_directory_by_default() {
-    let helper = twitch_auth::Helper::new([]);
-    assert_eq!(helper.token_path(), std::path::Path::new("user_token.json"));
+    let shown = format!("{:?}", twitch_auth::Helper::new([]));
+    assert!(
+        shown.contains(r#"FileStore { path: "user_token.json" }"#),
+        "{shown}"
+    );
 }

@@ -130,7 +130,7 @@ impl Setup {
             .generator(move |_, _| Ok((pair.access_token.clone(), pair.refresh_token.clone())))
             .bind()
             .expect("storing a token");
-        assert_eq!(token.access_token().secret(), grant.access_token);
+        assert_eq!(token.access_token().unwrap().secret(), grant.access_token);
         self.fake.clear_requests();
         grant
     }

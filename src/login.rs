@@ -1,0 +1,160 @@
+//! Step 5 of `bind()`: getting a new token, by the browser login, the device login or the app's
+//! own generator, and validating it once.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::app::{App, Redirect};
+use crate::code_flow::{CodeFlow, UrlCallback};
+use crate::device_flow::{DeviceCallback, DeviceFlow};
+use crate::error::BoxError;
+use crate::keeper::{missing, stored_from};
+use crate::oauth::{Client, TokenInfo, Validation};
+use crate::{AccessToken, ClientSecret, Error, RefreshToken, Scope, StoredToken};
+
+pub(crate) type GeneratorFn =
+    dyn Fn(&LoginContext<'_>, &[Scope]) -> Result<(String, String), BoxError> + Send + Sync;
+
+/// How a new token is obtained.
+#[derive(Clone, Default)]
+pub(crate) enum Login {
+    /// The authorization-code flow through the browser and the redirect listener.
+    #[default]
+    Browser,
+    /// The device-code flow.
+    Device,
+    /// The app's own generator.
+    Custom(Arc<GeneratorFn>),
+}
+
+/// The settings the logins need, borrowed from the helper.
+pub(crate) struct LoginSettings<'a> {
+    pub(crate) scopes: &'a [Scope],
+    pub(crate) redirect_url: &'a str,
+    pub(crate) listen_addr: Option<SocketAddr>,
+    pub(crate) open_browser: bool,
+    pub(crate) on_url: Option<&'a UrlCallback>,
+    pub(crate) on_device_code: Option<&'a DeviceCallback>,
+    pub(crate) force_verify: bool,
+    pub(crate) timeout: Duration,
+}
+
+/// What a custom [generator](crate::Helper::generator) may need to know about the app.
+#[derive(Debug)]
+pub struct LoginContext<'a> {
+    app: &'a App,
+    redirect_url: &'a str,
+}
+
+impl LoginContext<'_> {
+    /// The app's client id.
+    pub fn client_id(&self) -> &str {
+        &self.app.client_id
+    }
+
+    /// The app's client secret, if one was configured.
+    pub fn client_secret(&self) -> Option<&ClientSecret> {
+        self.app.client_secret.as_ref()
+    }
+
+    /// The redirect URL configured on the helper.
+    pub fn redirect_url(&self) -> &str {
+        self.redirect_url
+    }
+
+    /// The auth server's base URL, ending with `/` (`https://id.twitch.tv/oauth2/` by default).
+    pub fn auth_base_url(&self) -> &str {
+        &self.app.base_url
+    }
+}
+
+impl Login {
+    /// Logs in and validates the new token once: whose it is, when it expires, its scopes.
+    pub(crate) fn run(
+        &self,
+        app: &App,
+        client: &Client,
+        settings: &LoginSettings<'_>,
+    ) -> Result<StoredToken, Error> {
+        let (access, refresh) = match self {
+            Login::Custom(generator) => {
+                let context = LoginContext {
+                    app,
+                    redirect_url: settings.redirect_url,
+                };
+                let (access, refresh) =
+                    generator(&context, settings.scopes).map_err(generator_error)?;
+                (AccessToken::new(access), RefreshToken::new(refresh))
+            }
+            Login::Browser => {
+                let redirect = Redirect::parse(settings.redirect_url)?;
+                let grant = CodeFlow {
+                    app,
+                    client,
+                    scopes: settings.scopes,
+                    listen_addr: settings
+                        .listen_addr
+                        .unwrap_or_else(|| redirect.default_listen_addr()),
+                    redirect: &redirect,
+                    open_browser: settings.open_browser,
+                    on_url: settings.on_url,
+                    force_verify: settings.force_verify,
+                    timeout: settings.timeout,
+                }
+                .run()?;
+                (
+                    grant.access_token,
+                    grant.refresh_token.unwrap_or_else(|| RefreshToken::new("")),
+                )
+            }
+            Login::Device => {
+                let grant = DeviceFlow {
+                    app,
+                    client,
+                    scopes: settings.scopes,
+                    open_browser: settings.open_browser,
+                    on_code: settings.on_device_code,
+                    timeout: settings.timeout,
+                }
+                .run()?;
+                (
+                    grant.access_token,
+                    grant.refresh_token.unwrap_or_else(|| RefreshToken::new("")),
+                )
+            }
+        };
+        match client.validate(app, &access)? {
+            Validation::Valid(info) => {
+                check_fit(app, settings.scopes, &info)?;
+                Ok(stored_from(access, refresh, info))
+            }
+            Validation::Rejected => Err(Error::NewTokenRejected),
+        }
+    }
+}
+
+/// Whether a validated token is a user token of this app with every requested scope.
+pub(crate) fn check_fit(app: &App, scopes: &[Scope], info: &TokenInfo) -> Result<(), Error> {
+    if info.client_id != app.client_id {
+        return Err(Error::WrongClient {
+            token_client_id: info.client_id.clone(),
+        });
+    }
+    if info.user_id.is_none() {
+        return Err(Error::NotUserToken);
+    }
+    let missing = missing(scopes, &info.scopes);
+    if !missing.is_empty() {
+        return Err(Error::MissingScopes { missing });
+    }
+    Ok(())
+}
+
+/// A generator that failed with this crate's own error keeps it, so `is_transient` still works.
+fn generator_error(source: BoxError) -> Error {
+    match source.downcast::<Error>() {
+        Ok(error) => *error,
+        Err(source) => Error::Generator { source },
+    }
+}

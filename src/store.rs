@@ -1,0 +1,237 @@
+//! Where tokens are kept: the `TokenStore` trait, the record it stores, and an in-memory store.
+//!
+//! The token file ([`FileStore`](crate::FileStore)) is the default. Services that keep many
+//! accounts' tokens in a database implement [`TokenStore`] for one account's row.
+
+use std::fmt;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::SystemTime;
+
+use crate::{AccessToken, Error, RefreshToken, Scope};
+
+/// A token pair as a store keeps it, with what is known about it.
+///
+/// The identity fields (`client_id`, `user_id`, `login`) and `expires_at` are optional: a store
+/// that only has the pair (pyTwitchAPI's file) is asked about the rest by a validation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct StoredToken {
+    /// The access token.
+    pub access_token: AccessToken,
+    /// Its refresh token.
+    pub refresh_token: RefreshToken,
+    /// The app the pair was issued to, if known.
+    pub client_id: Option<String>,
+    /// The user's id, if known.
+    pub user_id: Option<String>,
+    /// The user's login name, if known.
+    pub login: Option<String>,
+    /// The scopes the token holds, if known (empty otherwise).
+    pub scopes: Vec<Scope>,
+    /// When the access token expires; `None` when unknown or never.
+    pub expires_at: Option<SystemTime>,
+}
+
+impl StoredToken {
+    /// A pair with nothing else known about it.
+    pub fn new(access_token: impl Into<String>, refresh_token: impl Into<String>) -> Self {
+        StoredToken {
+            access_token: AccessToken::new(access_token),
+            refresh_token: RefreshToken::new(refresh_token),
+            client_id: None,
+            user_id: None,
+            login: None,
+            scopes: Vec::new(),
+            expires_at: None,
+        }
+    }
+
+    /// Whether the store says the access token has expired by `now`.
+    pub(crate) fn known_expired(&self, now: SystemTime) -> bool {
+        self.expires_at.is_some_and(|at| at <= now)
+    }
+
+    /// The user id and login, when the store knows them for this app.
+    pub(crate) fn identity_for(&self, client_id: &str) -> Option<(String, String)> {
+        match (&self.client_id, &self.user_id, &self.login) {
+            (Some(client), Some(user_id), Some(login)) if client == client_id => {
+                Some((user_id.clone(), login.clone()))
+            }
+            _ => None,
+        }
+    }
+}
+
+/// Proof that a [`TokenStore`] is locked; dropping it unlocks.
+#[must_use = "the store is unlocked when this is dropped"]
+pub struct StoreLock<'a>(#[allow(dead_code)] Box<dyn Held + 'a>);
+
+trait Held {}
+impl<T> Held for T {}
+
+impl<'a> StoreLock<'a> {
+    /// Wraps whatever keeps the lock held (a file lock, a mutex guard, a transaction).
+    pub fn new<T: 'a>(held: T) -> Self {
+        StoreLock(Box::new(held))
+    }
+}
+
+impl fmt::Debug for StoreLock<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("StoreLock")
+    }
+}
+
+/// Keeps one account's token pair: load, save, delete, and a lock so that only one process at a
+/// time binds or refreshes it.
+///
+/// The lock matters: Public clients' refresh tokens are single use, and spending one twice can
+/// revoke the user's grant. While the lock is held, the helper re-reads the store before it
+/// refreshes, so a pair refreshed by another process is used instead of refreshed again.
+///
+/// # Example: a store of your own
+///
+/// ```
+/// use std::collections::HashMap;
+/// use std::sync::Mutex;
+/// use twitch_auth::{Error, StoreLock, StoredToken, TokenStore};
+///
+/// /// One account's row in a table shared by many accounts (a `HashMap` stands in for it).
+/// #[derive(Debug)]
+/// struct AccountRow<'db> {
+///     db: &'db Mutex<HashMap<String, StoredToken>>,
+///     account: String,
+/// }
+///
+/// impl TokenStore for AccountRow<'_> {
+///     fn load(&self) -> Result<Option<StoredToken>, Error> {
+///         Ok(self.db.lock().unwrap().get(&self.account).cloned())
+///     }
+///     fn save(&self, token: &StoredToken) -> Result<(), Error> {
+///         self.db.lock().unwrap().insert(self.account.clone(), token.clone());
+///         Ok(())
+///     }
+///     fn delete(&self) -> Result<(), Error> {
+///         self.db.lock().unwrap().remove(&self.account);
+///         Ok(())
+///     }
+///     fn lock(&self) -> Result<StoreLock<'_>, Error> {
+///         // A real database would take a row lock (SELECT … FOR UPDATE) in a transaction here.
+///         Ok(StoreLock::new(()))
+///     }
+/// }
+///
+/// let db = Mutex::new(HashMap::new());
+/// let row = AccountRow { db: &db, account: "streamer-1".into() };
+/// row.save(&StoredToken::new("access", "refresh"))?;
+/// assert_eq!(row.load()?.unwrap().refresh_token.secret(), "refresh");
+/// # Ok::<(), Error>(())
+/// ```
+///
+/// A store given to [`Helper::store`](crate::Helper::store) must be `'static`: own the
+/// connection (or an `Arc` of it) rather than borrow it.
+pub trait TokenStore: Send + Sync + fmt::Debug {
+    /// The stored pair; `None` when there is none or it cannot be used.
+    ///
+    /// # Errors
+    ///
+    /// When the store cannot be read at all; `bind()` then stops rather than log in again.
+    fn load(&self) -> Result<Option<StoredToken>, Error>;
+
+    /// Replaces the stored pair. Must be durable when it returns: the pair's refresh token may be
+    /// the only one left.
+    ///
+    /// # Errors
+    ///
+    /// When the pair could not be stored.
+    fn save(&self, token: &StoredToken) -> Result<(), Error>;
+
+    /// Forgets the stored pair (after a log out).
+    ///
+    /// # Errors
+    ///
+    /// When the pair could not be removed.
+    fn delete(&self) -> Result<(), Error>;
+
+    /// Waits until no other thread or process holds the lock, then holds it until the returned
+    /// guard is dropped.
+    ///
+    /// # Errors
+    ///
+    /// When the lock cannot be taken.
+    fn lock(&self) -> Result<StoreLock<'_>, Error>;
+}
+
+impl<T: TokenStore + ?Sized> TokenStore for Arc<T> {
+    fn load(&self) -> Result<Option<StoredToken>, Error> {
+        (**self).load()
+    }
+    fn save(&self, token: &StoredToken) -> Result<(), Error> {
+        (**self).save(token)
+    }
+    fn delete(&self) -> Result<(), Error> {
+        (**self).delete()
+    }
+    fn lock(&self) -> Result<StoreLock<'_>, Error> {
+        (**self).lock()
+    }
+}
+
+/// A store in memory, for tests and for programs that must not write files. Its lock works
+/// between threads of one process.
+///
+/// Give it to the helper as `Arc<MemoryStore>` to look at it afterwards:
+///
+/// ```
+/// use std::sync::Arc;
+/// use twitch_auth::{MemoryStore, StoredToken, TokenStore};
+///
+/// let store = Arc::new(MemoryStore::with_token(StoredToken::new("access", "refresh")));
+/// // Helper::new(scopes).store(store.clone()) …
+/// assert!(store.load()?.is_some());
+/// # Ok::<(), twitch_auth::Error>(())
+/// ```
+#[derive(Debug, Default)]
+pub struct MemoryStore {
+    token: Mutex<Option<StoredToken>>,
+    lock: Mutex<()>,
+}
+
+impl MemoryStore {
+    /// An empty store.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// A store holding `token`.
+    pub fn with_token(token: StoredToken) -> Self {
+        MemoryStore {
+            token: Mutex::new(Some(token)),
+            lock: Mutex::new(()),
+        }
+    }
+
+    fn token(&self) -> MutexGuard<'_, Option<StoredToken>> {
+        // A panic elsewhere cannot leave the Option half-written.
+        self.token.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+impl TokenStore for MemoryStore {
+    fn load(&self) -> Result<Option<StoredToken>, Error> {
+        Ok(self.token().clone())
+    }
+    fn save(&self, token: &StoredToken) -> Result<(), Error> {
+        *self.token() = Some(token.clone());
+        Ok(())
+    }
+    fn delete(&self) -> Result<(), Error> {
+        *self.token() = None;
+        Ok(())
+    }
+    fn lock(&self) -> Result<StoreLock<'_>, Error> {
+        Ok(StoreLock::new(
+            self.lock.lock().unwrap_or_else(PoisonError::into_inner),
+        ))
+    }
+}
