@@ -31,6 +31,7 @@ pub struct Request {
     headers: Vec<(String, String)>,
     query: Vec<(String, String)>,
     form: Vec<(String, String)>,
+    received_at: Instant,
 }
 
 impl Request {
@@ -74,6 +75,14 @@ impl Request {
             .iter()
             .find(|(k, _)| k.eq_ignore_ascii_case(name))
             .map(|(_, v)| v.as_str())
+    }
+
+    /// When the fake finished reading the request (head and body).
+    ///
+    /// Compare two requests' instants to check how far apart an app sent them, for example that
+    /// device polls are spaced by at least the `interval` the device endpoint answered.
+    pub fn received_at(&self) -> Instant {
+        self.received_at
     }
 
     /// A request without headers or body, for unit tests.
@@ -288,6 +297,7 @@ fn read_request(stream: &mut TcpStream) -> Result<Request, Rejected> {
     if is_form {
         request.form = decode(&body);
     }
+    request.received_at = Instant::now();
     Ok(request)
 }
 
@@ -317,6 +327,7 @@ fn parse_head(head: &str) -> Result<Request, Rejected> {
         headers,
         query: decode(query.as_bytes()),
         form: Vec::new(),
+        received_at: Instant::now(),
     })
 }
 

@@ -7,8 +7,10 @@
 //! instead of Twitch. Nothing leaves loopback.
 //!
 //! Tests steer it through knobs on [`FakeTwitch`]: what the login page does ([`Authorize`]),
-//! which scopes are granted, token lifetimes, expired or revoked tokens, the device flow's
-//! pending polls, and socket-level [`Fault`]s (an HTML 502, a hang, a dropped connection).
+//! which scopes are granted, token lifetimes, expired or revoked tokens, a Public app with
+//! single-use refresh tokens ([`FakeTwitch::set_public`]), the device flow's pending and
+//! `slow_down` polls, interval and expiry, and socket-level [`Fault`]s (an HTML 502, a hang, a
+//! dropped connection).
 //! [`FakeTwitch::requests`] shows what your app sent, so a test can check that no secret went
 //! into a URL. [`browse`] plays the user's browser for the authorization-code flow.
 //!
@@ -43,9 +45,13 @@
 //! ```
 
 mod browse;
+mod clients;
+mod device;
 mod http;
 mod routes;
 mod state;
+#[cfg(test)]
+pub(crate) mod testing;
 
 use std::fmt;
 use std::io;
@@ -112,7 +118,8 @@ impl FakeTwitch {
 
     /// Client secret of the one registered app: `fake-client-secret`.
     ///
-    /// The app is Confidential: code exchange and refresh require this secret.
+    /// The app is Confidential by default: code exchange and refresh require this secret. After
+    /// [`FakeTwitch::set_public`] it has none, and a request that sends one is refused.
     pub fn client_secret(&self) -> &str {
         state::CLIENT_SECRET
     }
@@ -194,21 +201,6 @@ impl FakeTwitch {
         self.shared.lock().revoke_refresh(refresh_token);
     }
 
-    /// How many device-flow polls answer `authorization_pending` before the user approves.
-    ///
-    /// Read when a device code is issued, so set it before the app calls `device`.
-    /// Defaults to 0: the first poll gets the token.
-    pub fn set_device_pending_polls(&self, n: u32) {
-        self.shared.lock().device_pending_polls = n;
-    }
-
-    /// The `interval` (seconds between polls) in the device answer.
-    ///
-    /// Defaults to 5, as Twitch answers; tests usually want 0 or 1.
-    pub fn set_device_interval(&self, secs: u64) {
-        self.shared.lock().device_interval = secs;
-    }
-
     /// Makes `endpoint` answer with `fault` from its next request until [`FakeTwitch::clear_faults`].
     ///
     /// Replaces any fault already set for that endpoint. Requests are still logged.
@@ -243,6 +235,9 @@ impl FakeTwitch {
     }
 
     /// Every request received so far, in order, including those answered with a fault.
+    ///
+    /// Each says when it arrived ([`Request::received_at`]), for checking how an app paces
+    /// its device polls or retries.
     pub fn requests(&self) -> Vec<Request> {
         self.shared.lock().requests.clone()
     }
@@ -269,10 +264,10 @@ impl Drop for FakeTwitch {
         // The accept thread blocks in accept(); a connection of our own wakes it up to see
         // `stopping`. If even that fails, detach rather than hang the test in join().
         let woke = TcpStream::connect_timeout(&self.addr, Duration::from_secs(1)).is_ok();
-        if let Some(acceptor) = self.acceptor.take()
-            && woke
-        {
-            let _ = acceptor.join();
+        if let Some(acceptor) = self.acceptor.take() {
+            if woke {
+                let _ = acceptor.join();
+            }
         }
     }
 }
@@ -368,71 +363,6 @@ impl Fault {
             content_type: "application/json".to_owned(),
             body: body.to_owned(),
         }
-    }
-}
-
-/// Plain ureq calls for the tests: no proxy, no redirects, statuses as values.
-#[cfg(test)]
-pub(crate) mod testing {
-    use std::time::Duration;
-
-    /// An answer, read whole.
-    #[derive(Debug)]
-    pub(crate) struct Reply {
-        pub(crate) status: u16,
-        pub(crate) body: String,
-        pub(crate) location: Option<String>,
-        pub(crate) content_type: Option<String>,
-    }
-
-    impl Reply {
-        pub(crate) fn json(&self) -> serde_json::Value {
-            serde_json::from_str(&self.body)
-                .unwrap_or_else(|e| panic!("not JSON ({e}): {:?}", self.body))
-        }
-    }
-
-    pub(crate) fn agent() -> ureq::Agent {
-        ureq::Agent::config_builder()
-            .http_status_as_error(false)
-            .max_redirects(0)
-            .proxy(None)
-            .timeout_global(Some(Duration::from_secs(10)))
-            .build()
-            .into()
-    }
-
-    fn read(result: Result<ureq::http::Response<ureq::Body>, ureq::Error>) -> Reply {
-        let mut response = result.unwrap_or_else(|e| panic!("request failed: {e}"));
-        let header = |name: &str| {
-            response
-                .headers()
-                .get(name)
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_owned)
-        };
-        let (location, content_type) = (header("location"), header("content-type"));
-        let body = response.body_mut().read_to_string().expect("body");
-        Reply {
-            status: response.status().as_u16(),
-            body,
-            location,
-            content_type,
-        }
-    }
-
-    /// GET, with `Authorization: OAuth <token>` when a token is given.
-    pub(crate) fn get(url: &str, token: Option<&str>) -> Reply {
-        let mut request = agent().get(url);
-        if let Some(token) = token {
-            request = request.header("Authorization", format!("OAuth {token}"));
-        }
-        read(request.call())
-    }
-
-    /// POST a form (ureq URL-encodes it).
-    pub(crate) fn post(url: &str, form: &[(&str, &str)]) -> Reply {
-        read(agent().post(url).send_form(form.iter().copied()))
     }
 }
 

@@ -2,12 +2,10 @@
 
 use serde::Serialize;
 
+use super::clients::{TokenRequest, check_app};
 use super::http::{Answer, ErrorBody, Request};
-use super::state::{
-    CLIENT_ID, CLIENT_SECRET, Code, DEVICE_EXPIRES_IN, DevicePoll, LOGIN, Minted, Shared, State,
-    USER_ID,
-};
-use super::{Authorize, Endpoint};
+use super::state::{CLIENT_ID, Code, LOGIN, Minted, Shared, State, USER_ID};
+use super::{Authorize, Endpoint, device};
 
 const DEVICE_GRANT: &str = "urn:ietf:params:oauth:grant-type:device_code";
 
@@ -32,7 +30,7 @@ pub(crate) fn answer(shared: &Shared, request: &Request) -> Answer {
         (Some(Endpoint::Token), "POST") => token(&mut state, request),
         (Some(Endpoint::Validate), "GET") => validate(&state, request),
         (Some(Endpoint::Revoke), "POST") => revoke(&mut state, request),
-        (Some(Endpoint::Device), "POST") => device(&mut state, request),
+        (Some(Endpoint::Device), "POST") => device::start(&mut state, request),
         _ => Answer::error(404, "not found"),
     }
 }
@@ -83,25 +81,13 @@ fn token(state: &mut State, request: &Request) -> Answer {
     match request.form("grant_type") {
         Some("authorization_code") => exchange_code(state, request),
         Some("refresh_token") => refresh(state, request),
-        Some(DEVICE_GRANT) => poll_device(state, request),
+        Some(DEVICE_GRANT) => device::poll(state, request),
         _ => Answer::error(400, "unsupported grant type"),
     }
 }
 
-/// Checks the registered app's credentials; the fake's app is Confidential.
-fn check_app(request: &Request) -> Result<(), Answer> {
-    if request.form("client_id") != Some(CLIENT_ID) {
-        return Err(Answer::error(400, "invalid client"));
-    }
-    match request.form("client_secret") {
-        None | Some("") => Err(Answer::error(400, "missing client secret")),
-        Some(CLIENT_SECRET) => Ok(()),
-        Some(_) => Err(Answer::error(403, "invalid client secret")),
-    }
-}
-
 fn exchange_code(state: &mut State, request: &Request) -> Answer {
-    if let Err(answer) = check_app(request) {
+    if let Err(answer) = check_app(state, request, TokenRequest::Code) {
         return answer;
     }
     // Taken before the redirect check: like a real server, a misused code is spent.
@@ -116,10 +102,12 @@ fn exchange_code(state: &mut State, request: &Request) -> Answer {
 }
 
 fn refresh(state: &mut State, request: &Request) -> Answer {
-    if let Err(answer) = check_app(request) {
+    if let Err(answer) = check_app(state, request, TokenRequest::Refresh) {
         return answer;
     }
-    // A `scope` field is ignored: a refresh keeps the grant's scopes, as on Twitch.
+    // A `scope` field is ignored: a refresh keeps the grant's scopes, as on Twitch. Unknown,
+    // revoked and spent tokens get the same answer; `rotate` counts (and in Public mode
+    // punishes) the spent ones.
     match request
         .form("refresh_token")
         .and_then(|t| state.rotate(CLIENT_ID, t))
@@ -133,18 +121,6 @@ fn refresh(state: &mut State, request: &Request) -> Answer {
                 message: "Invalid refresh token",
             },
         ),
-    }
-}
-
-fn poll_device(state: &mut State, request: &Request) -> Answer {
-    if request.form("client_id") != Some(CLIENT_ID) {
-        return Answer::error(400, "invalid client");
-    }
-    let device_code = request.form("device_code").unwrap_or_default();
-    match state.poll_device(CLIENT_ID, device_code) {
-        DevicePoll::Invalid => Answer::error(400, "invalid device code"),
-        DevicePoll::Pending => Answer::error(400, "authorization_pending"),
-        DevicePoll::Granted(minted) => granted(&minted),
     }
 }
 
@@ -162,7 +138,8 @@ struct TokenBody<'a> {
     token_type: &'a str,
 }
 
-fn granted(minted: &Minted) -> Answer {
+/// The token endpoint's success body for `minted`.
+pub(crate) fn granted(minted: &Minted) -> Answer {
     Answer::json(
         200,
         &TokenBody {
@@ -229,40 +206,8 @@ fn revoke(state: &mut State, request: &Request) -> Answer {
     }
 }
 
-/// The device endpoint's success body.
-#[derive(Serialize)]
-struct DeviceBody<'a> {
-    device_code: &'a str,
-    expires_in: u64,
-    interval: u64,
-    user_code: &'a str,
-    verification_uri: &'a str,
-}
-
-fn device(state: &mut State, request: &Request) -> Answer {
-    if request.form("client_id") != Some(CLIENT_ID) {
-        return Answer::error(400, "invalid client");
-    }
-    // `scopes`, plural: the device endpoint's own spelling.
-    let scopes = split_scopes(request.form("scopes"));
-    let start = state.new_device(CLIENT_ID, scopes);
-    let verification_uri = format!(
-        "https://www.twitch.tv/activate?public=true&device-code={}",
-        start.user_code
-    );
-    Answer::json(
-        200,
-        &DeviceBody {
-            device_code: &start.device_code,
-            expires_in: DEVICE_EXPIRES_IN,
-            interval: state.device_interval,
-            user_code: &start.user_code,
-            verification_uri: &verification_uri,
-        },
-    )
-}
-
-fn split_scopes(scopes: Option<&str>) -> Vec<String> {
+/// Space-separated scopes, as the authorize and device endpoints take them.
+pub(crate) fn split_scopes(scopes: Option<&str>) -> Vec<String> {
     scopes
         .unwrap_or_default()
         .split_whitespace()
@@ -274,7 +219,7 @@ fn split_scopes(scopes: Option<&str>) -> Vec<String> {
 mod tests {
     use serde_json::json;
 
-    use super::super::testing::{Reply, get, post};
+    use super::super::testing::{Reply, error, get, post, validate};
     use super::super::{Authorize, FakeTwitch};
 
     const REDIRECT: &str = "http://localhost:17563/callback";
@@ -340,14 +285,6 @@ mod tests {
                 ("scope", "channel:bot"),
             ],
         )
-    }
-
-    fn validate(fake: &FakeTwitch, token: &str) -> Reply {
-        get(&format!("{}validate", fake.url()), Some(token))
-    }
-
-    fn error(status: u16, message: &str) -> serde_json::Value {
-        json!({ "status": status, "message": message })
     }
 
     #[test]
@@ -636,69 +573,6 @@ mod tests {
         );
         assert_eq!(reply.status, 200);
         assert_eq!(validate(&fake, &other.access_token).status, 401);
-    }
-
-    #[test]
-    fn device_flow_pends_then_grants_once() {
-        let fake = FakeTwitch::start().unwrap();
-        fake.set_device_pending_polls(2);
-        fake.set_device_interval(1);
-        let device = post(
-            &format!("{}device", fake.url()),
-            &[
-                ("client_id", fake.client_id()),
-                ("scopes", "chat:read user:read:chat"),
-            ],
-        );
-        assert_eq!(device.status, 200, "{device:?}");
-        let body = device.json();
-        let user_code = body["user_code"].as_str().unwrap();
-        assert!(user_code.len() == 8 && user_code.bytes().all(|b| b.is_ascii_uppercase()));
-        assert_eq!(
-            body["verification_uri"],
-            format!("https://www.twitch.tv/activate?public=true&device-code={user_code}")
-        );
-        assert_eq!(
-            (body["expires_in"].as_u64(), body["interval"].as_u64()),
-            (Some(1800), Some(1))
-        );
-
-        let device_code = body["device_code"].as_str().unwrap();
-        let poll = |client_id: &str| {
-            post(
-                &format!("{}token", fake.url()),
-                &[
-                    ("client_id", client_id),
-                    ("device_code", device_code),
-                    ("grant_type", "urn:ietf:params:oauth:grant-type:device_code"),
-                ],
-            )
-        };
-        assert_eq!(poll("nope").json(), error(400, "invalid client"));
-        for _ in 0..2 {
-            let reply = poll(fake.client_id());
-            assert_eq!(
-                (reply.status, reply.json()),
-                (400, error(400, "authorization_pending"))
-            );
-        }
-        let reply = poll(fake.client_id());
-        assert_eq!(reply.status, 200, "{reply:?}");
-        assert_eq!(
-            reply.json()["scope"],
-            json!(["chat:read", "user:read:chat"])
-        );
-        let reply = poll(fake.client_id());
-        assert_eq!(
-            (reply.status, reply.json()),
-            (400, error(400, "invalid device code"))
-        );
-
-        let device = post(&format!("{}device", fake.url()), &[("client_id", "nope")]);
-        assert_eq!(
-            (device.status, device.json()),
-            (400, error(400, "invalid client"))
-        );
     }
 
     #[test]

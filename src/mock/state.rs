@@ -5,6 +5,7 @@ use std::sync::atomic::AtomicBool;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+use super::device::Devices;
 use super::{Authorize, Endpoint, Fault, Request};
 
 /// Client id of the one registered app.
@@ -15,13 +16,11 @@ pub(crate) const CLIENT_SECRET: &str = "fake-client-secret";
 pub(crate) const LOGIN: &str = "fakeuser";
 /// User id of the one user (the one in Twitch's validate example).
 pub(crate) const USER_ID: &str = "141981764";
-/// Seconds a device code stays redeemable, as Twitch answers.
-pub(crate) const DEVICE_EXPIRES_IN: u64 = 1800;
 /// Lifetime of app access tokens: about 60 days, like Twitch's.
 const APP_TOKEN_SECS: u64 = 60 * 24 * 3600;
 
-const LOWER_ALNUM: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
-const UPPER: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ";
+pub(crate) const LOWER_ALNUM: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
+pub(crate) const UPPER: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ";
 
 /// What the server thread and the [`FakeTwitch`](super::FakeTwitch) handle share.
 pub(crate) struct Shared {
@@ -49,17 +48,21 @@ pub(crate) struct State {
     pub(crate) authorize: Authorize,
     pub(crate) granted_scopes: Option<Vec<String>>,
     pub(crate) expires_in: Option<u64>,
-    pub(crate) device_pending_polls: u32,
-    pub(crate) device_interval: u64,
+    /// The registered app is Public: no secret, no code exchange, single-use refresh tokens.
+    pub(crate) public: bool,
+    /// Spent refresh tokens presented to the token endpoint.
+    pub(crate) refresh_token_reuses: u32,
+    pub(crate) device: Devices,
     pub(crate) requests: Vec<Request>,
     /// Client ids that exist: the registered app and those given to `grant_for_client`.
     clients: Vec<String>,
     codes: HashMap<String, Code>,
     access: HashMap<String, Access>,
     refresh: HashMap<String, Refresh>,
-    devices: HashMap<String, Device>,
     faults: HashMap<Endpoint, (Fault, Option<u32>)>,
     counter: u64,
+    /// The last grant id handed out (one per login; refreshes keep it).
+    grants: u64,
 }
 
 impl Default for State {
@@ -68,16 +71,17 @@ impl Default for State {
             authorize: Authorize::Approve,
             granted_scopes: None,
             expires_in: Some(14124),
-            device_pending_polls: 0,
-            device_interval: 5,
+            public: false,
+            refresh_token_reuses: 0,
+            device: Devices::default(),
             requests: Vec::new(),
             clients: vec![CLIENT_ID.to_owned()],
             codes: HashMap::new(),
             access: HashMap::new(),
             refresh: HashMap::new(),
-            devices: HashMap::new(),
             faults: HashMap::new(),
             counter: 0,
+            grants: 0,
         }
     }
 }
@@ -97,20 +101,27 @@ struct Access {
     expires_at: Option<Instant>,
     dead: bool,
     refresh: Option<String>,
+    /// The login this token descends from through refreshes; 0 for app tokens.
+    grant: u64,
 }
 
 struct Refresh {
     client_id: String,
     scopes: Vec<String>,
     access: String,
-    live: bool,
+    standing: Standing,
+    /// The login this token descends from through refreshes.
+    grant: u64,
 }
 
-struct Device {
-    client_id: String,
-    scopes: Vec<String>,
-    expires_at: Instant,
-    pending: u32,
+/// Where a refresh token stands.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Standing {
+    Live,
+    /// Rotated away by a refresh: presenting it again is a reuse.
+    Spent,
+    /// Revoked (revoke endpoint, `revoke_refresh_token`, or its grant revoked after a reuse).
+    Revoked,
 }
 
 /// A newly minted user token pair, as the token endpoint reports it.
@@ -130,20 +141,6 @@ pub(crate) struct TokenInfo {
     pub(crate) expires_in: u64,
 }
 
-/// A device-code poll's outcome.
-pub(crate) enum DevicePoll {
-    /// Unknown, expired, redeemed or another app's.
-    Invalid,
-    Pending,
-    Granted(Minted),
-}
-
-/// A device code and the code the user types.
-pub(crate) struct DeviceStart {
-    pub(crate) device_code: String,
-    pub(crate) user_code: String,
-}
-
 impl State {
     /// Whether `client_id` names an app the fake knows.
     pub(crate) fn is_client(&self, client_id: &str) -> bool {
@@ -155,8 +152,15 @@ impl State {
         self.granted_scopes.clone().unwrap_or(requested)
     }
 
-    /// Mints a user access token and its refresh token.
+    /// Mints a user access token and its refresh token, as a new login (a new grant).
     pub(crate) fn mint_user(&mut self, client_id: &str, scopes: Vec<String>) -> Minted {
+        self.grants += 1;
+        let grant = self.grants;
+        self.mint_pair(client_id, scopes, grant)
+    }
+
+    /// Mints a user token pair descending from `grant`.
+    fn mint_pair(&mut self, client_id: &str, scopes: Vec<String>, grant: u64) -> Minted {
         if !self.is_client(client_id) {
             self.clients.push(client_id.to_owned());
         }
@@ -180,6 +184,7 @@ impl State {
                 expires_at: expires_in.map(deadline),
                 dead: false,
                 refresh: Some(refresh_token.clone()),
+                grant,
             },
         );
         self.refresh.insert(
@@ -188,7 +193,8 @@ impl State {
                 client_id: client_id.to_owned(),
                 scopes: scopes.clone(),
                 access: access_token.clone(),
-                live: true,
+                standing: Standing::Live,
+                grant,
             },
         );
         Minted {
@@ -211,6 +217,7 @@ impl State {
                 expires_at: Some(deadline(APP_TOKEN_SECS)),
                 dead: false,
                 refresh: None,
+                grant: 0,
             },
         );
         token
@@ -229,15 +236,45 @@ impl State {
     }
 
     /// Spends a live refresh token of `client_id` and mints the next pair with the same grant.
+    ///
+    /// `None` when the token is unknown, another app's, revoked or spent. A spent one is a
+    /// reuse: it is counted, and for a Public app its whole grant is revoked (issue #903).
     pub(crate) fn rotate(&mut self, client_id: &str, refresh_token: &str) -> Option<Minted> {
         let old = self.refresh.get_mut(refresh_token)?;
-        if !old.live || old.client_id != client_id {
+        if old.client_id != client_id {
             return None;
         }
-        // The old access token stays valid until it expires, as on Twitch.
-        old.live = false;
-        let scopes = old.scopes.clone();
-        Some(self.mint_user(client_id, scopes))
+        match old.standing {
+            Standing::Revoked => None,
+            Standing::Spent => {
+                let grant = old.grant;
+                self.refresh_token_reuses = self.refresh_token_reuses.saturating_add(1);
+                if self.public {
+                    self.revoke_grant(grant);
+                }
+                None
+            }
+            Standing::Live => {
+                // The old access token stays valid until it expires, as on Twitch.
+                old.standing = Standing::Spent;
+                let (scopes, grant) = (old.scopes.clone(), old.grant);
+                Some(self.mint_pair(client_id, scopes, grant))
+            }
+        }
+    }
+
+    /// Kills every access and live refresh token descending from `grant`.
+    ///
+    /// Spent refresh tokens stay spent, so presenting one again still counts as a reuse.
+    fn revoke_grant(&mut self, grant: u64) {
+        for access in self.access.values_mut().filter(|a| a.grant == grant) {
+            access.dead = true;
+        }
+        for refresh in self.refresh.values_mut() {
+            if refresh.grant == grant && refresh.standing == Standing::Live {
+                refresh.standing = Standing::Revoked;
+            }
+        }
     }
 
     /// Validate's view of an access token; `None` when unknown, expired or revoked.
@@ -275,7 +312,7 @@ impl State {
             }
             (token.to_owned(), a.refresh.clone())
         } else if let Some(r) = self.refresh.get(token) {
-            if !r.live || r.client_id != client_id {
+            if r.standing != Standing::Live || r.client_id != client_id {
                 return false;
             }
             (r.access.clone(), Some(token.to_owned()))
@@ -286,7 +323,10 @@ impl State {
             a.dead = true;
         }
         if let Some(r) = refresh.and_then(|r| self.refresh.get_mut(&r)) {
-            r.live = false;
+            // A refresh token already spent stays spent: presenting it is still a reuse.
+            if r.standing == Standing::Live {
+                r.standing = Standing::Revoked;
+            }
         }
         true
     }
@@ -304,47 +344,13 @@ impl State {
         }
     }
 
-    /// Kills a refresh token; its access token lives on.
+    /// Kills a live refresh token; its access token lives on.
     pub(crate) fn revoke_refresh(&mut self, refresh_token: &str) {
         if let Some(r) = self.refresh.get_mut(refresh_token) {
-            r.live = false;
+            if r.standing == Standing::Live {
+                r.standing = Standing::Revoked;
+            }
         }
-    }
-
-    /// Issues a device code for `scopes`, pending for the configured number of polls.
-    pub(crate) fn new_device(&mut self, client_id: &str, scopes: Vec<String>) -> DeviceStart {
-        let device_code = self.unique(LOWER_ALNUM, 30, |s, t| s.devices.contains_key(t));
-        let user_code = random(UPPER, 8, self.counter);
-        let device = Device {
-            client_id: client_id.to_owned(),
-            scopes,
-            expires_at: deadline(DEVICE_EXPIRES_IN),
-            pending: self.device_pending_polls,
-        };
-        self.devices.insert(device_code.clone(), device);
-        DeviceStart {
-            device_code,
-            user_code,
-        }
-    }
-
-    /// One poll of the token endpoint with a device code.
-    pub(crate) fn poll_device(&mut self, client_id: &str, device_code: &str) -> DevicePoll {
-        let Some(device) = self.devices.get_mut(device_code) else {
-            return DevicePoll::Invalid;
-        };
-        if device.client_id != client_id || Instant::now() >= device.expires_at {
-            return DevicePoll::Invalid;
-        }
-        if device.pending > 0 {
-            device.pending -= 1;
-            return DevicePoll::Pending;
-        }
-        // Redeemed: the code is gone, so a second poll is "invalid device code".
-        let scopes = device.scopes.clone();
-        self.devices.remove(device_code);
-        let scopes = self.granted(scopes);
-        DevicePoll::Granted(self.mint_user(client_id, scopes))
     }
 
     /// Sets (or with `Some(0)`, removes) an endpoint's fault.
@@ -399,7 +405,7 @@ fn deadline(secs: u64) -> Instant {
 ///
 /// Should the OS refuse, a generator seeded with the clock and `salt` stands in: tokens only
 /// need to differ, not to be secret.
-fn random(alphabet: &[u8], len: usize, salt: u64) -> String {
+pub(crate) fn random(alphabet: &[u8], len: usize, salt: u64) -> String {
     let mut bytes = vec![0u8; len];
     if getrandom::fill(&mut bytes).is_err() {
         let nanos = SystemTime::now()
@@ -455,6 +461,40 @@ mod tests {
         assert!(state.token_info(&first.access_token).is_some());
         assert!(state.rotate("other", &next.refresh_token).is_none());
         assert!(state.rotate(CLIENT_ID, &next.refresh_token).is_some());
+    }
+
+    #[test]
+    fn reuse_is_counted_and_a_public_one_revokes_the_grant() {
+        let mut state = State::default();
+        let first = state.mint_user(CLIENT_ID, Vec::new());
+        let second = state.rotate(CLIENT_ID, &first.refresh_token).unwrap();
+        let keeper = state.mint_user(CLIENT_ID, Vec::new());
+        // Confidential: counted, nothing revoked.
+        assert!(state.rotate(CLIENT_ID, &first.refresh_token).is_none());
+        assert_eq!(state.refresh_token_reuses, 1);
+        assert!(state.token_info(&first.access_token).is_some());
+        // Revoking the spent token's access token leaves the refresh token spent.
+        assert!(state.revoke(CLIENT_ID, &first.access_token));
+        assert!(state.rotate(CLIENT_ID, &first.refresh_token).is_none());
+        assert_eq!(state.refresh_token_reuses, 2);
+
+        state.public = true;
+        // Another app's, revoked and unknown tokens are not reuses.
+        assert!(state.rotate("other", &first.refresh_token).is_none());
+        let revoked = state.mint_user(CLIENT_ID, Vec::new());
+        state.revoke_refresh(&revoked.refresh_token);
+        assert!(state.rotate(CLIENT_ID, &revoked.refresh_token).is_none());
+        assert!(state.rotate(CLIENT_ID, "nope").is_none());
+        assert_eq!(state.refresh_token_reuses, 2);
+
+        assert!(state.rotate(CLIENT_ID, &first.refresh_token).is_none());
+        assert_eq!(state.refresh_token_reuses, 3);
+        assert!(state.token_info(&second.access_token).is_none());
+        assert!(state.rotate(CLIENT_ID, &second.refresh_token).is_none());
+        assert_eq!(state.refresh_token_reuses, 3);
+        // Other logins are other grants.
+        assert!(state.token_info(&keeper.access_token).is_some());
+        assert!(state.rotate(CLIENT_ID, &keeper.refresh_token).is_some());
     }
 
     #[test]

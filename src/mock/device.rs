@@ -1,0 +1,385 @@
+//! The device code flow: the `device` endpoint, device-code polls of `token`, and their knobs.
+//!
+//! Each device code answers its polls in order: `slow_down` a set number of times, then
+//! `authorization_pending` a set number of times, then the token pair, once. Past its lifetime,
+//! or after it was redeemed, it is an `invalid device code`.
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+
+use super::FakeTwitch;
+use super::clients::{TokenRequest, check_secret};
+use super::http::{Answer, Request};
+use super::routes::{granted, split_scopes};
+use super::state::{CLIENT_ID, LOWER_ALNUM, State, UPPER, random};
+
+/// Seconds a device code stays redeemable unless set otherwise, as Twitch answers.
+const EXPIRES_IN: u64 = 1800;
+/// Seconds between polls unless set otherwise, as Twitch answers.
+const INTERVAL: u64 = 5;
+
+impl FakeTwitch {
+    /// How many device-flow polls answer `authorization_pending` before the user approves.
+    ///
+    /// Read when a device code is issued, so set it before the app calls `device`.
+    /// Defaults to 0: the first poll (after any `slow_down` ones) gets the token.
+    pub fn set_device_pending_polls(&self, n: u32) {
+        self.shared.lock().device.pending_polls = n;
+    }
+
+    /// How many device-flow polls answer 400 `slow_down` first, before the pending ones.
+    ///
+    /// Twitch does not document `slow_down`; RFC 8628 says to add 5 s to the interval on it.
+    /// Read when a device code is issued, so set it before the app calls `device`.
+    /// Defaults to 0.
+    pub fn set_device_slow_down_polls(&self, n: u32) {
+        self.shared.lock().device.slow_down_polls = n;
+    }
+
+    /// The `interval` (seconds between polls) in the device answer.
+    ///
+    /// Defaults to 5, as Twitch answers; 0 is allowed, and tests usually want 0 or 1. The fake
+    /// does not enforce it: check the spacing with [`Request::received_at`].
+    pub fn set_device_interval(&self, secs: u64) {
+        self.shared.lock().device.interval = secs;
+    }
+
+    /// The lifetime in seconds of device codes: the device answer's `expires_in`.
+    ///
+    /// A device code older than this answers every poll with 400 `invalid device code`.
+    /// Unlike the other device knobs it is read at every poll, so setting 0 also expires the
+    /// codes already issued. Defaults to 1800, as Twitch answers.
+    pub fn set_device_expires_in(&self, secs: u64) {
+        self.shared.lock().device.expires_in = secs;
+    }
+}
+
+/// The device codes issued, and the knobs that shape their polls.
+pub(crate) struct Devices {
+    pending_polls: u32,
+    slow_down_polls: u32,
+    interval: u64,
+    expires_in: u64,
+    codes: HashMap<String, DeviceCode>,
+    /// How many codes were issued: salt for the random fallback.
+    issued: u64,
+}
+
+impl Default for Devices {
+    fn default() -> Self {
+        Devices {
+            pending_polls: 0,
+            slow_down_polls: 0,
+            interval: INTERVAL,
+            expires_in: EXPIRES_IN,
+            codes: HashMap::new(),
+            issued: 0,
+        }
+    }
+}
+
+/// A device code waiting to be redeemed.
+struct DeviceCode {
+    client_id: String,
+    scopes: Vec<String>,
+    issued_at: Instant,
+    slow_down: u32,
+    pending: u32,
+}
+
+/// A device-code poll's outcome.
+enum Poll {
+    /// Unknown, expired, redeemed or another app's.
+    Invalid,
+    SlowDown,
+    Pending,
+    /// The user approved these (requested) scopes; the code is now redeemed.
+    Approved(Vec<String>),
+}
+
+impl Devices {
+    /// Issues a device code for `scopes` and the code the user types.
+    fn issue(&mut self, client_id: &str, scopes: Vec<String>) -> (String, String) {
+        let device_code = loop {
+            self.issued += 1;
+            let candidate = random(LOWER_ALNUM, 30, self.issued);
+            if !self.codes.contains_key(&candidate) {
+                break candidate;
+            }
+        };
+        let user_code = random(UPPER, 8, self.issued);
+        let code = DeviceCode {
+            client_id: client_id.to_owned(),
+            scopes,
+            issued_at: Instant::now(),
+            slow_down: self.slow_down_polls,
+            pending: self.pending_polls,
+        };
+        self.codes.insert(device_code.clone(), code);
+        (device_code, user_code)
+    }
+
+    /// One poll of `device_code` by `client_id`.
+    fn poll(&mut self, client_id: &str, device_code: &str) -> Poll {
+        let lifetime = Duration::from_secs(self.expires_in);
+        let Some(code) = self.codes.get_mut(device_code) else {
+            return Poll::Invalid;
+        };
+        // Another app's poll counts for nothing: the code's own polls go on as before.
+        if code.client_id != client_id || code.issued_at.elapsed() >= lifetime {
+            return Poll::Invalid;
+        }
+        if code.slow_down > 0 {
+            code.slow_down -= 1;
+            return Poll::SlowDown;
+        }
+        if code.pending > 0 {
+            code.pending -= 1;
+            return Poll::Pending;
+        }
+        // Redeemed: the code is gone, so a second poll is "invalid device code".
+        match self.codes.remove(device_code) {
+            Some(code) => Poll::Approved(code.scopes),
+            None => Poll::Invalid,
+        }
+    }
+}
+
+/// The device endpoint's success body.
+#[derive(Serialize)]
+struct DeviceBody<'a> {
+    device_code: &'a str,
+    expires_in: u64,
+    interval: u64,
+    user_code: &'a str,
+    verification_uri: &'a str,
+}
+
+/// `POST device`: starts the device flow for the registered app.
+pub(crate) fn start(state: &mut State, request: &Request) -> Answer {
+    if request.form("client_id") != Some(CLIENT_ID) {
+        return Answer::error(400, "invalid client");
+    }
+    // `scopes`, plural: the device endpoint's own spelling.
+    let scopes = split_scopes(request.form("scopes"));
+    let (device_code, user_code) = state.device.issue(CLIENT_ID, scopes);
+    let verification_uri =
+        format!("https://www.twitch.tv/activate?public=true&device-code={user_code}");
+    Answer::json(
+        200,
+        &DeviceBody {
+            device_code: &device_code,
+            expires_in: state.device.expires_in,
+            interval: state.device.interval,
+            user_code: &user_code,
+            verification_uri: &verification_uri,
+        },
+    )
+}
+
+/// `POST token` with the device-code grant type: one poll.
+pub(crate) fn poll(state: &mut State, request: &Request) -> Answer {
+    let client_id = request.form("client_id").unwrap_or_default();
+    if !state.is_client(client_id) {
+        return Answer::error(400, "invalid client");
+    }
+    // The fake knows only the registered app's secret. Another app it knows (from
+    // `grant_for_client`) gets no device codes, so its polls end at "invalid device code".
+    if client_id == CLIENT_ID {
+        if let Err(answer) = check_secret(state.public, request, TokenRequest::DevicePoll) {
+            return answer;
+        }
+    }
+    let device_code = request.form("device_code").unwrap_or_default();
+    match state.device.poll(client_id, device_code) {
+        Poll::Invalid => Answer::error(400, "invalid device code"),
+        Poll::SlowDown => Answer::error(400, "slow_down"),
+        Poll::Pending => Answer::error(400, "authorization_pending"),
+        Poll::Approved(scopes) => {
+            let scopes = state.granted(scopes);
+            granted(&state.mint_user(client_id, scopes))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::thread;
+    use std::time::Duration;
+
+    use serde_json::json;
+
+    use super::super::testing::{error, poll_device, post, start_device};
+    use super::super::{Endpoint, FakeTwitch};
+
+    #[test]
+    fn device_flow_pends_then_grants_once() {
+        let fake = FakeTwitch::start().unwrap();
+        fake.set_device_pending_polls(2);
+        fake.set_device_interval(1);
+        let device = post(
+            &format!("{}device", fake.url()),
+            &[
+                ("client_id", fake.client_id()),
+                ("scopes", "chat:read user:read:chat"),
+            ],
+        );
+        assert_eq!(device.status, 200, "{device:?}");
+        let body = device.json();
+        let user_code = body["user_code"].as_str().unwrap();
+        assert!(user_code.len() == 8 && user_code.bytes().all(|b| b.is_ascii_uppercase()));
+        assert_eq!(
+            body["verification_uri"],
+            format!("https://www.twitch.tv/activate?public=true&device-code={user_code}")
+        );
+        assert_eq!(
+            (body["expires_in"].as_u64(), body["interval"].as_u64()),
+            (Some(1800), Some(1))
+        );
+
+        let device_code = body["device_code"].as_str().unwrap();
+        let poll = |client_id: &str| {
+            post(
+                &format!("{}token", fake.url()),
+                &[
+                    ("client_id", client_id),
+                    ("device_code", device_code),
+                    ("grant_type", "urn:ietf:params:oauth:grant-type:device_code"),
+                ],
+            )
+        };
+        assert_eq!(poll("nope").json(), error(400, "invalid client"));
+        for _ in 0..2 {
+            let reply = poll(fake.client_id());
+            assert_eq!(
+                (reply.status, reply.json()),
+                (400, error(400, "authorization_pending"))
+            );
+        }
+        let reply = poll(fake.client_id());
+        assert_eq!(reply.status, 200, "{reply:?}");
+        assert_eq!(
+            reply.json()["scope"],
+            json!(["chat:read", "user:read:chat"])
+        );
+        let reply = poll(fake.client_id());
+        assert_eq!(
+            (reply.status, reply.json()),
+            (400, error(400, "invalid device code"))
+        );
+
+        let device = post(&format!("{}device", fake.url()), &[("client_id", "nope")]);
+        assert_eq!(
+            (device.status, device.json()),
+            (400, error(400, "invalid client"))
+        );
+    }
+
+    #[test]
+    fn slow_down_then_pending_then_the_token() {
+        let fake = FakeTwitch::start().unwrap();
+        fake.set_device_slow_down_polls(2);
+        fake.set_device_pending_polls(1);
+        fake.set_device_interval(0);
+        let body = start_device(&fake, "chat:read");
+        assert_eq!(
+            (body["expires_in"].as_u64(), body["interval"].as_u64()),
+            (Some(1800), Some(0))
+        );
+        let code = body["device_code"].as_str().unwrap();
+        let expected = ["slow_down", "slow_down", "authorization_pending"];
+        for (i, message) in expected.into_iter().enumerate() {
+            if i > 0 {
+                thread::sleep(Duration::from_millis(30));
+            }
+            let reply = poll_device(&fake, fake.client_id(), code, None);
+            assert_eq!((reply.status, reply.json()), (400, error(400, message)));
+        }
+        thread::sleep(Duration::from_millis(30));
+        let reply = poll_device(&fake, fake.client_id(), code, None);
+        assert_eq!(reply.status, 200, "{reply:?}");
+        assert_eq!(reply.json()["scope"], json!(["chat:read"]));
+
+        // The log says when each poll arrived: in order, at least the sleeps apart.
+        let polls: Vec<_> = fake
+            .requests()
+            .into_iter()
+            .filter(|r| r.endpoint() == Some(Endpoint::Token))
+            .map(|r| r.received_at())
+            .collect();
+        assert_eq!(polls.len(), 4);
+        for pair in polls.windows(2) {
+            let gap = pair[1].duration_since(pair[0]);
+            assert!(gap >= Duration::from_millis(30), "{gap:?}");
+        }
+
+        // The knobs are per code: a new code starts over.
+        let code = start_device(&fake, "")["device_code"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let reply = poll_device(&fake, fake.client_id(), &code, None);
+        assert_eq!(reply.json(), error(400, "slow_down"));
+    }
+
+    #[test]
+    fn expired_codes_are_invalid_on_every_poll() {
+        let fake = FakeTwitch::start().unwrap();
+        fake.set_device_pending_polls(5);
+        let body = start_device(&fake, "chat:read");
+        let code = body["device_code"].as_str().unwrap();
+        let reply = poll_device(&fake, fake.client_id(), code, None);
+        assert_eq!(reply.json(), error(400, "authorization_pending"));
+
+        // Already issued codes expire too.
+        fake.set_device_expires_in(0);
+        for _ in 0..3 {
+            let reply = poll_device(&fake, fake.client_id(), code, None);
+            assert_eq!(
+                (reply.status, reply.json()),
+                (400, error(400, "invalid device code"))
+            );
+        }
+        assert_eq!(start_device(&fake, "")["expires_in"], 0);
+
+        // A one-second code lives a second.
+        fake.set_device_expires_in(1);
+        fake.set_device_pending_polls(0);
+        let body = start_device(&fake, "");
+        assert_eq!(body["expires_in"], 1);
+        thread::sleep(Duration::from_millis(1100));
+        let code = body["device_code"].as_str().unwrap();
+        let reply = poll_device(&fake, fake.client_id(), code, None);
+        assert_eq!(reply.json(), error(400, "invalid device code"));
+    }
+
+    #[test]
+    fn another_apps_poll_finds_no_code_and_changes_nothing() {
+        let fake = FakeTwitch::start().unwrap();
+        fake.set_device_pending_polls(1);
+        // Known to the fake, but the device code was issued to the registered app.
+        let _ = fake.grant_for_client("other-app", &[]);
+        let code = start_device(&fake, "")["device_code"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        for secret in [None, Some("anything")] {
+            let reply = poll_device(&fake, "other-app", &code, secret);
+            assert_eq!(
+                (reply.status, reply.json()),
+                (400, error(400, "invalid device code"))
+            );
+        }
+        let reply = poll_device(&fake, "unknown-app", &code, None);
+        assert_eq!(reply.json(), error(400, "invalid client"));
+        // The code's own pending poll is still there.
+        let reply = poll_device(&fake, fake.client_id(), &code, None);
+        assert_eq!(reply.json(), error(400, "authorization_pending"));
+        assert_eq!(
+            poll_device(&fake, fake.client_id(), &code, None).status,
+            200
+        );
+    }
+}
