@@ -34,11 +34,22 @@
 //! gives up after [`Helper::login_timeout`]. A declined login, a redirect URL Twitch does not
 //! know, and a taken port are errors that say what to do.
 //!
+//! With [`Helper::device_flow`] the user logs in with a device code instead: for machines without
+//! a browser and for Public clients, which have no secret.
+//!
+//! # Keeping the token usable
+//!
+//! The [`UserToken`] that `bind()` returns is a handle to keep for the life of the program:
+//! [`UserToken::access_token`] refreshes it shortly before it expires (one refresh at a time,
+//! across threads and processes), [`UserToken::validate_if_due`] validates it hourly as Twitch
+//! requires, and [`Error::needs_login`] says when the user must log in again.
+//!
 //! # The token file
 //!
 //! `user_token.json` by default: a JSON object with pyTwitchAPI's keys `token` and `refresh`, so
 //! both libraries read each other's file, plus the scopes, expiry, user and client id. It is
-//! written atomically (temporary file, fsync, rename) and readable by its owner only.
+//! written atomically (temporary file, fsync, rename) and readable by its owner only. Another
+//! [`TokenStore`] (a [`MemoryStore`], a database row) can take its place.
 //!
 //! # Features
 //!

@@ -187,10 +187,10 @@ pub(crate) fn poll(state: &mut State, request: &Request) -> Answer {
     }
     // The fake knows only the registered app's secret. Another app it knows (from
     // `grant_for_client`) gets no device codes, so its polls end at "invalid device code".
-    if client_id == CLIENT_ID {
-        if let Err(answer) = check_secret(state.public, request, TokenRequest::DevicePoll) {
-            return answer;
-        }
+    if client_id == CLIENT_ID
+        && let Err(answer) = check_secret(state.public, request, TokenRequest::DevicePoll)
+    {
+        return answer;
     }
     let device_code = request.form("device_code").unwrap_or_default();
     match state.device.poll(client_id, device_code) {

@@ -264,10 +264,10 @@ impl Drop for FakeTwitch {
         // The accept thread blocks in accept(); a connection of our own wakes it up to see
         // `stopping`. If even that fails, detach rather than hang the test in join().
         let woke = TcpStream::connect_timeout(&self.addr, Duration::from_secs(1)).is_ok();
-        if let Some(acceptor) = self.acceptor.take() {
-            if woke {
-                let _ = acceptor.join();
-            }
+        if let Some(acceptor) = self.acceptor.take()
+            && woke
+        {
+            let _ = acceptor.join();
         }
     }
 }

@@ -322,11 +322,11 @@ impl State {
         if let Some(a) = self.access.get_mut(&access) {
             a.dead = true;
         }
-        if let Some(r) = refresh.and_then(|r| self.refresh.get_mut(&r)) {
-            // A refresh token already spent stays spent: presenting it is still a reuse.
-            if r.standing == Standing::Live {
-                r.standing = Standing::Revoked;
-            }
+        // A refresh token already spent stays spent: presenting it is still a reuse.
+        if let Some(r) = refresh.and_then(|r| self.refresh.get_mut(&r))
+            && r.standing == Standing::Live
+        {
+            r.standing = Standing::Revoked;
         }
         true
     }
@@ -346,10 +346,10 @@ impl State {
 
     /// Kills a live refresh token; its access token lives on.
     pub(crate) fn revoke_refresh(&mut self, refresh_token: &str) {
-        if let Some(r) = self.refresh.get_mut(refresh_token) {
-            if r.standing == Standing::Live {
-                r.standing = Standing::Revoked;
-            }
+        if let Some(r) = self.refresh.get_mut(refresh_token)
+            && r.standing == Standing::Live
+        {
+            r.standing = Standing::Revoked;
         }
     }
 
