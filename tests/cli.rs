@@ -134,3 +134,30 @@ fn bad_arguments_print_the_usage() {
     assert_eq!(output.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&output.stderr).contains("usage: token"));
 }
+
+#[test]
+fn device_login_shows_the_code_on_stderr_and_needs_no_secret() {
+    let t = Setup::new();
+    t.fake.set_public(true);
+    t.fake.set_device_interval(0);
+    let mut cmd = command(&t);
+    cmd.args([
+        "--client-id",
+        t.fake.client_id(),
+        "--device",
+        "--scopes",
+        "chat:read",
+    ]);
+
+    let output = run(cmd);
+
+    assert!(output.status.success(), "{}", describe(&output));
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(json["outcome"], "generated");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("enter the code") && stderr.contains("twitch.tv/activate"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains(json["access_token"].as_str().unwrap()));
+}

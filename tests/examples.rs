@@ -29,3 +29,21 @@ fn quickstart_generates_reuses_and_refreshes() {
     );
     assert!(stdout.contains("POST /oauth2/token"), "{stdout}");
 }
+
+#[test]
+fn long_running_refreshes_validates_and_ends_when_the_grant_is_revoked() {
+    let output = run(Command::new(example("long_running")));
+
+    assert!(output.status.success(), "{}", describe(&output));
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        stdout.contains("using token #3"),
+        "refreshed at least twice: {stdout}"
+    );
+    assert!(stdout.contains("(validated)"), "{stdout}");
+    assert!(stdout.contains("(a new token was saved)"), "{stdout}");
+    assert!(
+        stdout.trim_end().ends_with("the user must log in again"),
+        "{stdout}"
+    );
+}

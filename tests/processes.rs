@@ -4,8 +4,10 @@
 mod support;
 
 use std::process::{Command, Stdio};
+use std::time::Duration;
 
 use support::{CHAT, Setup, describe, example};
+use twitch_auth::mock::{Endpoint, Fault};
 
 #[test]
 fn two_processes_refresh_a_shared_file_once() {
@@ -17,6 +19,9 @@ fn two_processes_refresh_a_shared_file_once() {
         let t = Setup::new();
         t.fake.set_public(true);
         t.store_expired(&CHAT);
+        // A slow refresh, so the second process starts while the first is refreshing.
+        t.fake
+            .fail(Endpoint::Token, Fault::Delay(Duration::from_millis(500)));
 
         let children: Vec<_> = (0..2)
             .map(|_| {
