@@ -93,6 +93,29 @@ pub use secret::{AccessToken, ClientSecret, RefreshToken};
 pub use store::{MemoryStore, StoreLock, StoredToken, TokenStore};
 pub use token::{Outcome, UserToken};
 
+/// Entry points for the fuzz targets in `fuzz/` (built with `--cfg fuzzing` by cargo-fuzz);
+/// not part of the API.
+#[cfg(fuzzing)]
+#[doc(hidden)]
+pub mod fuzzing {
+    /// The token file parser.
+    pub fn token_file(bytes: &[u8]) {
+        let _ = crate::file_store::parse(bytes);
+    }
+
+    /// The redirect listener's judgement of a request target (path and query).
+    pub fn callback(target: &str) {
+        let state = crate::secret::CsrfState::new("0123456789abcdef0123456789abcdef");
+        let _ = crate::listener::judge(target, "/", &state);
+        let _ = crate::listener::judge(target, "/callback", &state);
+    }
+
+    /// The parsers of Twitch's JSON answers (validate, token, device, error bodies).
+    pub fn answer(body: &[u8]) {
+        crate::oauth::parse_any_answer(body);
+    }
+}
+
 #[cfg(doctest)]
 #[doc = include_str!("../README.md")]
 struct ReadmeDoctests;

@@ -370,9 +370,33 @@ fn scope_list_or_string<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<Sc
     })
 }
 
+/// Runs every parser of Twitch's answers over `body`, as the fuzz targets do.
+#[cfg(any(fuzzing, test))]
+pub(crate) fn parse_any_answer(body: &[u8]) {
+    let _ = parse::<TokenInfo>(Step::Validate, body);
+    let _ = parse::<Grant>(Step::Refresh, body);
+    let _ = parse::<DeviceStart>(Step::StartDevice, body);
+    let _ = status_error(Step::Refresh, 400, body, &["secret"]);
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn answer_parsers_take_any_bytes() {
+        let bodies: [&[u8]; 6] = [
+            b"",
+            b"\xff",
+            b"null",
+            b"[[[[",
+            b"{\"scopes\":7}",
+            &[b'['; 10_000],
+        ];
+        for body in bodies {
+            parse_any_answer(body);
+        }
+    }
 
     #[test]
     fn validate_bodies() {
