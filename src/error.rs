@@ -80,6 +80,8 @@ pub enum Error {
         status: u16,
         /// Twitch's `message`, when the body was Twitch's JSON error; otherwise empty.
         message: String,
+        /// How long the server asked to wait (`Retry-After`), if it said.
+        retry_after: Option<Duration>,
     },
     /// The auth server answered 200 with a body that is not what Twitch sends.
     InvalidResponse {
@@ -180,7 +182,7 @@ impl Error {
     ///
     /// ```
     /// # use twitch_auth::{Error, Step};
-    /// let err = Error::Status { step: Step::Refresh, status: 502, message: String::new() };
+    /// let err = Error::Status { step: Step::Refresh, status: 502, message: String::new(), retry_after: None };
     /// assert!(err.is_transient());
     /// assert!(!Error::NoClientId.is_transient());
     /// ```
@@ -231,6 +233,7 @@ impl fmt::Display for Error {
                 step,
                 status,
                 message,
+                retry_after,
             } => {
                 write!(f, "the Twitch auth server answered {status}")?;
                 if !message.is_empty() {
@@ -239,6 +242,9 @@ impl fmt::Display for Error {
                 write!(f, " while {step}")?;
                 if self.is_transient() {
                     f.write_str("; the token file was not changed, try again later")?;
+                    if let Some(wait) = retry_after {
+                        write!(f, " (in {} s, the server asks)", wait.as_secs())?;
+                    }
                 }
                 Ok(())
             }
@@ -354,6 +360,7 @@ mod tests {
                 step: Step::Refresh,
                 status: 502,
                 message: String::new(),
+                retry_after: None,
             },
             Error::LoginTimedOut {
                 after: Duration::from_secs(300),
@@ -375,6 +382,7 @@ mod tests {
             step: Step::Validate,
             status,
             message: String::new(),
+            retry_after: None,
         };
         let cases = [
             (status(502), true),

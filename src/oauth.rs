@@ -126,11 +126,11 @@ impl Client {
             .agent
             .get(app.endpoint("validate"))
             .header("Authorization", format!("OAuth {}", token.secret()));
-        let (status, body) = answer(step, request.call())?;
-        match status {
-            200 => parse(step, &body).map(Validation::Valid),
+        let reply = answer(step, request.call())?;
+        match reply.status {
+            200 => parse(step, &reply.body).map(Validation::Valid),
             401 => Ok(Validation::Rejected),
-            _ => Err(status_error(step, status, &body, &[token.secret()])),
+            _ => Err(status_error(step, &reply, &[token.secret()])),
         }
     }
 
@@ -146,19 +146,19 @@ impl Client {
             form.push(("client_secret", secret.secret()));
         }
         let sent = secrets(&form);
-        let (status, body) = answer(
+        let reply = answer(
             step,
             self.agent
                 .post(app.endpoint("token"))
                 .send_form(form.iter().copied()),
         )?;
-        match status {
-            200 => parse(step, &body).map(Refresh::Granted),
+        match reply.status {
+            200 => parse(step, &reply.body).map(Refresh::Granted),
             401 => Ok(Refresh::Rejected),
-            400 if twitch_message(&body).eq_ignore_ascii_case("invalid refresh token") => {
+            400 if twitch_message(&reply.body).eq_ignore_ascii_case("invalid refresh token") => {
                 Ok(Refresh::Rejected)
             }
-            _ => Err(status_error(step, status, &body, &sent)),
+            _ => Err(status_error(step, &reply, &sent)),
         }
     }
 
@@ -179,10 +179,10 @@ impl Client {
             ("redirect_uri", redirect_url),
         ];
         let sent = secrets(&form);
-        let (status, body) = answer(step, self.agent.post(app.endpoint("token")).send_form(form))?;
-        match status {
-            200 => parse(step, &body),
-            _ => Err(status_error(step, status, &body, &sent)),
+        let reply = answer(step, self.agent.post(app.endpoint("token")).send_form(form))?;
+        match reply.status {
+            200 => parse(step, &reply.body),
+            _ => Err(status_error(step, &reply, &sent)),
         }
     }
 }
@@ -195,14 +195,14 @@ impl Client {
             ("client_id", app.client_id.as_str()),
             ("token", token.secret()),
         ];
-        let (status, body) = answer(
+        let reply = answer(
             step,
             self.agent.post(app.endpoint("revoke")).send_form(form),
         )?;
-        match status {
+        match reply.status {
             200 => Ok(()),
-            400 if twitch_message(&body).eq_ignore_ascii_case("invalid token") => Ok(()),
-            _ => Err(status_error(step, status, &body, &[token.secret()])),
+            400 if twitch_message(&reply.body).eq_ignore_ascii_case("invalid token") => Ok(()),
+            _ => Err(status_error(step, &reply, &[token.secret()])),
         }
     }
 
@@ -215,13 +215,13 @@ impl Client {
             .collect::<Vec<_>>()
             .join(" ");
         let form = [("client_id", app.client_id.as_str()), ("scopes", &scopes)];
-        let (status, body) = answer(
+        let reply = answer(
             step,
             self.agent.post(app.endpoint("device")).send_form(form),
         )?;
-        match status {
-            200 => parse(step, &body),
-            _ => Err(status_error(step, status, &body, &[])),
+        match reply.status {
+            200 => parse(step, &reply.body),
+            _ => Err(status_error(step, &reply, &[])),
         }
     }
 
@@ -234,25 +234,34 @@ impl Client {
             ("grant_type", "urn:ietf:params:oauth:grant-type:device_code"),
         ];
         let sent = secrets(&form);
-        let (status, body) = answer(step, self.agent.post(app.endpoint("token")).send_form(form))?;
-        if status == 200 {
-            return parse(step, &body).map(Poll::Granted);
+        let reply = answer(step, self.agent.post(app.endpoint("token")).send_form(form))?;
+        if reply.status == 200 {
+            return parse(step, &reply.body).map(Poll::Granted);
         }
-        let message = twitch_message(&body);
-        match (status, message.to_ascii_lowercase().as_str()) {
+        let message = twitch_message(&reply.body);
+        match (reply.status, message.to_ascii_lowercase().as_str()) {
             (400, "authorization_pending") => Ok(Poll::Pending),
             (400, "slow_down") => Ok(Poll::SlowDown),
             (400, "invalid device code") => Ok(Poll::InvalidCode),
-            _ => Err(status_error(step, status, &body, &sent)),
+            _ => Err(status_error(step, &reply, &sent)),
         }
     }
+}
+
+/// What the auth server answered.
+#[derive(Debug)]
+pub(crate) struct Reply {
+    status: u16,
+    body: Vec<u8>,
+    /// `Retry-After` in seconds, as a 429 may carry.
+    retry_after: Option<Duration>,
 }
 
 /// The status and body of an answer, or `Unreachable` when there was none.
 fn answer(
     step: Step,
     result: Result<ureq::http::Response<ureq::Body>, ureq::Error>,
-) -> Result<(u16, Vec<u8>), Error> {
+) -> Result<Reply, Error> {
     let unreachable = |source: ureq::Error| Error::Unreachable {
         step,
         reason: transport_reason(&source),
@@ -260,13 +269,23 @@ fn answer(
     };
     let mut response = result.map_err(unreachable)?;
     let status = response.status().as_u16();
+    let retry_after = response
+        .headers()
+        .get("retry-after")
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.trim().parse::<u64>().ok())
+        .map(Duration::from_secs);
     match response
         .body_mut()
         .with_config()
         .limit(BODY_LIMIT)
         .read_to_vec()
     {
-        Ok(body) => Ok((status, body)),
+        Ok(body) => Ok(Reply {
+            status,
+            body,
+            retry_after,
+        }),
         Err(ureq::Error::BodyExceedsLimit(_)) => Err(Error::InvalidResponse {
             step,
             detail: format!("the body of the {status} answer is larger than {BODY_LIMIT} bytes"),
@@ -335,8 +354,8 @@ fn twitch_message(body: &[u8]) -> String {
 
 /// An answer this step cannot act on. Twitch's `message` is kept unless it is long or repeats a
 /// secret of the request: a broken proxy or server echoing the request must not leak it.
-fn status_error(step: Step, status: u16, body: &[u8], sent: &[&str]) -> Error {
-    let mut message = twitch_message(body);
+fn status_error(step: Step, reply: &Reply, sent: &[&str]) -> Error {
+    let mut message = twitch_message(&reply.body);
     if message.len() > 200
         || message.contains(char::is_control)
         || sent
@@ -347,8 +366,9 @@ fn status_error(step: Step, status: u16, body: &[u8], sent: &[&str]) -> Error {
     }
     Error::Status {
         step,
-        status,
+        status: reply.status,
         message,
+        retry_after: reply.retry_after,
     }
 }
 
@@ -376,7 +396,12 @@ pub(crate) fn parse_any_answer(body: &[u8]) {
     let _ = parse::<TokenInfo>(Step::Validate, body);
     let _ = parse::<Grant>(Step::Refresh, body);
     let _ = parse::<DeviceStart>(Step::StartDevice, body);
-    let _ = status_error(Step::Refresh, 400, body, &["secret"]);
+    let reply = Reply {
+        status: 400,
+        body: body.to_vec(),
+        retry_after: None,
+    };
+    let _ = status_error(Step::Refresh, &reply, &["secret"]);
 }
 
 #[cfg(test)]
@@ -444,30 +469,48 @@ mod tests {
         assert!(!text.contains("abcdef"), "{text}");
     }
 
+    fn reply(status: u16, body: &[u8]) -> Reply {
+        Reply {
+            status,
+            body: body.to_vec(),
+            retry_after: None,
+        }
+    }
+
     #[test]
     fn error_messages_are_kept_only_when_short() {
-        let err = status_error(
-            Step::Refresh,
-            403,
-            br#"{"status":403,"message":"invalid client secret"}"#,
-            &["s3cr3t"],
-        );
+        let invalid = reply(403, br#"{"status":403,"message":"invalid client secret"}"#);
+        let err = status_error(Step::Refresh, &invalid, &["s3cr3t"]);
         assert!(
             err.to_string().contains("\"invalid client secret\""),
             "{err}"
         );
         let long = format!(r#"{{"message":"{}"}}"#, "x".repeat(500));
-        let Error::Status { message, .. } = status_error(Step::Refresh, 500, long.as_bytes(), &[])
+        let Error::Status { message, .. } =
+            status_error(Step::Refresh, &reply(500, long.as_bytes()), &[])
         else {
             unreachable!()
         };
         assert!(message.is_empty());
         let echo = status_error(
             Step::Refresh,
-            400,
-            br#"{"message":"bad s3cr3t"}"#,
+            &reply(400, br#"{"message":"bad s3cr3t"}"#),
             &["s3cr3t"],
         );
         assert!(!format!("{echo} {echo:?}").contains("s3cr3t"), "{echo:?}");
+    }
+
+    #[test]
+    fn retry_after_is_kept_and_shown() {
+        let limited = Reply {
+            retry_after: Some(Duration::from_secs(7)),
+            ..reply(429, b"{}")
+        };
+        let err = status_error(Step::Validate, &limited, &[]);
+        assert!(
+            matches!(err, Error::Status { retry_after: Some(d), .. } if d.as_secs() == 7),
+            "{err:?}"
+        );
+        assert!(err.to_string().contains("in 7 s"), "{err}");
     }
 }

@@ -1,11 +1,28 @@
-//! A failed request is an error, never a reason to log in again: for every fault on validate and
-//! refresh, bind() returns an error naming the step, the token file is byte-identical, and the
-//! generator is not run.
+//! The fault matrix: a failed request is an error, never a reason to log in again.
 //!
-//! | stored token | endpoint | fault | bind() returns |
-//! |---|---|---|---|
-//! | valid | validate | any fault below | transient error, step Validate |
-//! | expired | token (refresh) | any fault below | transient error, step Refresh |
+//! For each request of a bind (validate a stored token, refresh an expired one, exchange the
+//! login code, poll for a device login) and each fault the fake can produce, `bind()` returns
+//! within a bounded time (the HTTP timeout is 1 s here) with a transient error that names the
+//! step and the cause; the token file is byte-identical; no login (or generator) is started; and
+//! nothing panics. The table below is the list of cases, one test each:
+//!
+//! | fault (on the step's endpoint)            | validate | refresh | code exchange | device poll |
+//! |-------------------------------------------|----------|---------|---------------|-------------|
+//! | HTML 502                                  | error    | error   | error         | error       |
+//! | JSON 500                                  | error    | error   | error         | error       |
+//! | 429 with `Retry-After: 30`                | error, says "in 30 s" | error | error | error |
+//! | connection refused                        | error    | error   | n/a (1)       | n/a (1)     |
+//! | connection closed before answering        | error    | error   | error         | error       |
+//! | connection dropped mid-response           | error    | error   | error         | error       |
+//! | no answer (hangs past the HTTP timeout)   | error    | error   | error         | error       |
+//! | 200 with invalid JSON                     | error    | error   | error         | error       |
+//! | 200 with JSON of the wrong shape          | error    | error   | error         | error       |
+//! | 200 with a 200 KB body                    | error    | error   | error         | error       |
+//!
+//! (1) The exchange and the poll go to the server that just answered the login's first request;
+//! a refused connection there is covered for validate and refresh.
+//!
+//! Every "error" is `Error::is_transient()`, with `Error::step()` the column's step.
 
 mod support;
 
@@ -13,25 +30,67 @@ use std::time::{Duration, Instant};
 
 use support::{CHAT, Setup};
 use twitch_auth::mock::{Endpoint, Fault};
-use twitch_auth::{Helper, Step};
+use twitch_auth::{Error, Helper, Step};
 
-#[derive(Clone, Copy)]
-enum Stored {
-    Valid,
-    Expired,
+/// Which request of a bind the fault hits.
+#[derive(Clone, Copy, Debug)]
+enum At {
+    /// A valid stored token: the fault hits `GET validate`.
+    Validate,
+    /// A stored token known to be expired: the fault hits the refresh.
+    Refresh,
+    /// A broken token file and a browser login: the fault hits the code exchange.
+    Exchange,
+    /// A broken token file and a device login: the fault hits the polls.
+    DevicePoll,
 }
 
-fn check(stored: Stored, endpoint: Endpoint, step: Step, fault: Fault) {
+impl At {
+    fn step(self) -> Step {
+        match self {
+            At::Validate => Step::Validate,
+            At::Refresh => Step::Refresh,
+            At::Exchange => Step::ExchangeCode,
+            At::DevicePoll => Step::PollDevice,
+        }
+    }
+
+    fn endpoint(self) -> Endpoint {
+        match self {
+            At::Validate => Endpoint::Validate,
+            _ => Endpoint::Token,
+        }
+    }
+}
+
+fn check(at: At, fault: Fault) {
     let t = Setup::new();
-    let grant = match stored {
-        Stored::Valid => t.store(&CHAT),
-        Stored::Expired => t.store_expired(&CHAT),
+    let mut secrets = vec![t.fake.client_secret().to_owned()];
+    let helper: Helper = match at {
+        At::Validate | At::Refresh => {
+            let grant = if matches!(at, At::Validate) {
+                t.store(&CHAT)
+            } else {
+                t.store_expired(&CHAT)
+            };
+            secrets.extend([grant.access_token, grant.refresh_token]);
+            t.generating_helper(&CHAT)
+        }
+        At::Exchange => {
+            t.write_file(b"{broken");
+            t.helper(&CHAT)
+        }
+        At::DevicePoll => {
+            t.write_file(b"{broken");
+            t.fake.set_device_interval(0);
+            t.bare_helper(&CHAT).device_flow().on_device_code(|_| {})
+        }
     };
-    t.fake.fail(endpoint, fault);
+    t.fake.fail(at.endpoint(), fault);
     let before = t.file_bytes();
     let started = Instant::now();
 
-    let err = t.generating_helper(&CHAT).bind().unwrap_err();
+    let err = helper.bind().unwrap_err();
 
     assert!(
         started.elapsed() < Duration::from_secs(10),
@@ -42,10 +101,10 @@ fn check(stored: Stored, endpoint: Endpoint, step: Step, fault: Fault) {
         err.is_transient(),
         "expected a transient error, got {err:?}"
     );
-    assert_eq!(err.step(), Some(step), "{err:?}");
+    assert_eq!(err.step(), Some(at.step()), "{err:?}");
     let message = err.to_string();
     assert!(
-        message.contains(&step.to_string()),
+        message.contains(&at.step().to_string()),
         "the message names the step: {message}"
     );
     assert!(message.contains("not changed"), "{message}");
@@ -56,24 +115,41 @@ fn check(stored: Stored, endpoint: Endpoint, step: Step, fault: Fault) {
         "generator ran after a transport fault"
     );
     let shown = format!("{err} {err:?}");
-    for secret in [
-        grant.access_token.as_str(),
-        &grant.refresh_token,
-        t.fake.client_secret(),
-    ] {
-        assert!(!shown.contains(secret), "a secret in the error: {shown}");
+    for secret in &secrets {
+        assert!(
+            !shown.contains(secret.as_str()),
+            "a secret in the error: {shown}"
+        );
+    }
+    if let Error::Status {
+        status: 429,
+        retry_after,
+        ..
+    } = &err
+    {
+        assert_eq!(*retry_after, Some(Duration::from_secs(30)), "{err:?}");
+        assert!(message.contains("in 30 s"), "{message}");
     }
 }
 
-macro_rules! untouched_on {
-    ($name:ident, $stored:expr, $endpoint:expr, $step:expr, $fault:expr) => {
-        #[test]
-        fn $name() {
-            check($stored, $endpoint, $step, $fault);
-        }
-    };
+fn html_502() -> Fault {
+    Fault::status(502, "<html><body>Bad Gateway</body></html>")
 }
-
+fn json_500() -> Fault {
+    Fault::json(500, r#"{"status":500,"message":"Internal Server Error"}"#)
+}
+fn rate_limited() -> Fault {
+    Fault::RateLimited { retry_after: 30 }
+}
+fn no_answer() -> Fault {
+    Fault::Delay(Duration::from_secs(30))
+}
+fn invalid_json() -> Fault {
+    Fault::json(200, "{not json")
+}
+fn wrong_shape() -> Fault {
+    Fault::json(200, r#"{"hello":["world"]}"#)
+}
 fn large_body() -> Fault {
     Fault::json(
         200,
@@ -81,144 +157,67 @@ fn large_body() -> Fault {
     )
 }
 
-untouched_on!(
-    validate_502_html,
-    Stored::Valid,
-    Endpoint::Validate,
-    Step::Validate,
-    Fault::status(502, "<html><body>Bad Gateway</body></html>")
-);
-untouched_on!(
-    validate_500_json,
-    Stored::Valid,
-    Endpoint::Validate,
-    Step::Validate,
-    Fault::json(500, r#"{"status":500,"message":"Internal Server Error"}"#)
-);
-untouched_on!(
-    validate_429,
-    Stored::Valid,
-    Endpoint::Validate,
-    Step::Validate,
-    Fault::json(429, r#"{"status":429,"message":"Too Many Requests"}"#)
-);
-untouched_on!(
-    validate_closed,
-    Stored::Valid,
-    Endpoint::Validate,
-    Step::Validate,
-    Fault::Close
-);
-untouched_on!(
-    validate_dropped_mid_response,
-    Stored::Valid,
-    Endpoint::Validate,
-    Step::Validate,
-    Fault::CloseMidResponse
-);
-untouched_on!(
-    validate_no_answer,
-    Stored::Valid,
-    Endpoint::Validate,
-    Step::Validate,
-    Fault::Delay(Duration::from_secs(30))
-);
-untouched_on!(
-    validate_invalid_json,
-    Stored::Valid,
-    Endpoint::Validate,
-    Step::Validate,
-    Fault::json(200, "{not json")
-);
-untouched_on!(
-    validate_wrong_shape,
-    Stored::Valid,
-    Endpoint::Validate,
-    Step::Validate,
-    Fault::json(200, r#"{"hello":"world"}"#)
-);
-untouched_on!(
-    validate_large_body,
-    Stored::Valid,
-    Endpoint::Validate,
-    Step::Validate,
-    large_body()
-);
+macro_rules! fault_matrix {
+    ($($name:ident: $at:expr, $fault:expr;)*) => {
+        $(
+            #[test]
+            fn $name() {
+                check($at, $fault);
+            }
+        )*
+    };
+}
 
-untouched_on!(
-    refresh_502_html,
-    Stored::Expired,
-    Endpoint::Token,
-    Step::Refresh,
-    Fault::status(502, "<html><body>Bad Gateway</body></html>")
-);
-untouched_on!(
-    refresh_500_json,
-    Stored::Expired,
-    Endpoint::Token,
-    Step::Refresh,
-    Fault::json(500, r#"{"status":500,"message":"Internal Server Error"}"#)
-);
-untouched_on!(
-    refresh_429,
-    Stored::Expired,
-    Endpoint::Token,
-    Step::Refresh,
-    Fault::json(429, r#"{"status":429,"message":"Too Many Requests"}"#)
-);
-untouched_on!(
-    refresh_closed,
-    Stored::Expired,
-    Endpoint::Token,
-    Step::Refresh,
-    Fault::Close
-);
-untouched_on!(
-    refresh_dropped_mid_response,
-    Stored::Expired,
-    Endpoint::Token,
-    Step::Refresh,
-    Fault::CloseMidResponse
-);
-untouched_on!(
-    refresh_no_answer,
-    Stored::Expired,
-    Endpoint::Token,
-    Step::Refresh,
-    Fault::Delay(Duration::from_secs(30))
-);
-untouched_on!(
-    refresh_invalid_json,
-    Stored::Expired,
-    Endpoint::Token,
-    Step::Refresh,
-    Fault::json(200, "{not json")
-);
-untouched_on!(
-    refresh_wrong_shape,
-    Stored::Expired,
-    Endpoint::Token,
-    Step::Refresh,
-    Fault::json(200, r#"{"token":"x"}"#)
-);
-untouched_on!(
-    refresh_large_body,
-    Stored::Expired,
-    Endpoint::Token,
-    Step::Refresh,
-    large_body()
-);
+fault_matrix! {
+    validate_html_502: At::Validate, html_502();
+    validate_json_500: At::Validate, json_500();
+    validate_429_retry_after: At::Validate, rate_limited();
+    validate_closed: At::Validate, Fault::Close;
+    validate_dropped_mid_response: At::Validate, Fault::CloseMidResponse;
+    validate_no_answer: At::Validate, no_answer();
+    validate_invalid_json: At::Validate, invalid_json();
+    validate_wrong_shape: At::Validate, wrong_shape();
+    validate_large_body: At::Validate, large_body();
+
+    refresh_html_502: At::Refresh, html_502();
+    refresh_json_500: At::Refresh, json_500();
+    refresh_429_retry_after: At::Refresh, rate_limited();
+    refresh_closed: At::Refresh, Fault::Close;
+    refresh_dropped_mid_response: At::Refresh, Fault::CloseMidResponse;
+    refresh_no_answer: At::Refresh, no_answer();
+    refresh_invalid_json: At::Refresh, invalid_json();
+    refresh_wrong_shape: At::Refresh, wrong_shape();
+    refresh_large_body: At::Refresh, large_body();
+
+    exchange_html_502: At::Exchange, html_502();
+    exchange_json_500: At::Exchange, json_500();
+    exchange_429_retry_after: At::Exchange, rate_limited();
+    exchange_closed: At::Exchange, Fault::Close;
+    exchange_dropped_mid_response: At::Exchange, Fault::CloseMidResponse;
+    exchange_no_answer: At::Exchange, no_answer();
+    exchange_invalid_json: At::Exchange, invalid_json();
+    exchange_wrong_shape: At::Exchange, wrong_shape();
+    exchange_large_body: At::Exchange, large_body();
+
+    device_poll_html_502: At::DevicePoll, html_502();
+    device_poll_json_500: At::DevicePoll, json_500();
+    device_poll_429_retry_after: At::DevicePoll, rate_limited();
+    device_poll_closed: At::DevicePoll, Fault::Close;
+    device_poll_dropped_mid_response: At::DevicePoll, Fault::CloseMidResponse;
+    device_poll_no_answer: At::DevicePoll, no_answer();
+    device_poll_invalid_json: At::DevicePoll, invalid_json();
+    device_poll_wrong_shape: At::DevicePoll, wrong_shape();
+    device_poll_large_body: At::DevicePoll, large_body();
+}
 
 #[test]
 fn connection_refused_on_validate_and_refresh() {
-    for (stored, step) in [
-        (Stored::Valid, Step::Validate),
-        (Stored::Expired, Step::Refresh),
-    ] {
+    for at in [At::Validate, At::Refresh] {
+        let step = at.step();
         let t = Setup::new();
-        match stored {
-            Stored::Valid => t.store(&CHAT),
-            Stored::Expired => t.store_expired(&CHAT),
+        match at {
+            At::Validate => t.store(&CHAT),
+            _ => t.store_expired(&CHAT),
         };
         let before = t.file_bytes();
         // Nothing listens on this port.

@@ -115,7 +115,8 @@ pub(crate) struct Answer {
     pub(crate) status: u16,
     pub(crate) content_type: String,
     pub(crate) body: String,
-    pub(crate) location: Option<String>,
+    /// Extra headers, such as `Location` or `Retry-After`.
+    pub(crate) headers: Vec<(&'static str, String)>,
 }
 
 impl Answer {
@@ -126,7 +127,7 @@ impl Answer {
             content_type: "application/json".to_owned(),
             // Serializing our own plain structs cannot fail; "{}" keeps this panic-free anyway.
             body: serde_json::to_string(body).unwrap_or_else(|_| "{}".to_owned()),
-            location: None,
+            headers: Vec::new(),
         }
     }
 
@@ -148,7 +149,7 @@ impl Answer {
             status: 302,
             content_type: "text/html".to_owned(),
             body: String::new(),
-            location: Some(location),
+            headers: vec![("Location", location)],
         }
     }
 }
@@ -199,9 +200,16 @@ fn connection(mut stream: TcpStream, shared: &Shared) {
                 status,
                 content_type,
                 body,
-                location: None,
+                headers: Vec::new(),
             },
         ),
+        Some(Fault::RateLimited { retry_after }) => {
+            let mut answer = Answer::error(429, "Too Many Requests");
+            answer
+                .headers
+                .push(("Retry-After", retry_after.to_string()));
+            write_answer(&mut stream, &answer)
+        }
         Some(Fault::Delay(wait)) => {
             if !sleep_unless_stopped(shared, wait) {
                 return;
@@ -340,13 +348,13 @@ fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
 }
 
 fn write_answer(stream: &mut TcpStream, answer: &Answer) -> io::Result<()> {
-    let location = answer
-        .location
-        .as_deref()
-        .map(|l| format!("Location: {}\r\n", header_safe(l)))
-        .unwrap_or_default();
+    let extra: String = answer
+        .headers
+        .iter()
+        .map(|(name, value)| format!("{name}: {}\r\n", header_safe(value)))
+        .collect();
     let head = format!(
-        "HTTP/1.1 {status} {reason}\r\n{location}Content-Type: {content_type}\r\n\
+        "HTTP/1.1 {status} {reason}\r\n{extra}Content-Type: {content_type}\r\n\
          Content-Length: {length}\r\nCache-Control: no-store\r\nConnection: close\r\n\r\n",
         status = answer.status,
         reason = reason(answer.status),

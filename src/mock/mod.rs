@@ -331,6 +331,12 @@ pub enum Fault {
     },
     /// Wait this long, then answer normally (a long wait is "no answer").
     Delay(Duration),
+    /// Answer 429 `{"status":429,"message":"Too Many Requests"}` with a `Retry-After` header of
+    /// this many seconds, as an overloaded `validate` has.
+    RateLimited {
+        /// The `Retry-After` value, in seconds.
+        retry_after: u64,
+    },
     /// Close the connection after reading the request, without answering.
     Close,
     /// Send the status line and headers with a `Content-Length` larger than what follows, part

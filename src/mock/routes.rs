@@ -200,7 +200,7 @@ fn revoke(state: &mut State, request: &Request) -> Answer {
             status: 200,
             content_type: "text/plain".to_owned(),
             body: String::new(),
-            location: None,
+            headers: Vec::new(),
         },
         _ => Answer::error(400, "Invalid token"),
     }
