@@ -54,7 +54,7 @@
 //! # Features
 //!
 //! - `browser` (default): open the login page with the `webbrowser` crate.
-//! - `mock`: [`mock::FakeTwitch`], an in-process fake of id.twitch.tv to test your app against.
+//! - `mock`: `mock::FakeTwitch`, an in-process fake of id.twitch.tv to test your app against.
 //!
 //! # Secrets
 //!
