@@ -226,8 +226,16 @@ pub fn example(name: &str) -> PathBuf {
     if dir.ends_with("deps") {
         dir.pop();
     }
-    dir.join("examples")
-        .join(format!("{name}{}", std::env::consts::EXE_SUFFIX))
+    let path = dir
+        .join("examples")
+        .join(format!("{name}{}", std::env::consts::EXE_SUFFIX));
+    assert!(
+        path.exists(),
+        "{} is missing: `cargo test` builds the examples, `cargo test --test <name>` does not \
+         (run `cargo build --all-features --examples` first)",
+        path.display()
+    );
+    path
 }
 
 /// The command, status, stdout and stderr of a run, for failure messages.
