@@ -81,6 +81,7 @@ impl TokenStore for FileStore {
     }
 
     fn delete(&self) -> Result<(), Error> {
+        sweep_stale_temps(parent_dir(&self.path), &self.path);
         match fs::remove_file(&self.path) {
             Err(e) if e.kind() != io::ErrorKind::NotFound => Err(self.error("delete", e)),
             _ => Ok(()),
@@ -202,6 +203,7 @@ fn write_atomically(path: &Path, record: &Record<'_>) -> io::Result<()> {
     let json = serde_json::to_vec_pretty(record).map_err(io::Error::other)?;
     let dir = parent_dir(path);
     create_private_dir(dir)?;
+    sweep_stale_temps(dir, path);
     let temp = temp_path(dir, path);
     let written = write_synced(&temp, &json).and_then(|()| fs::rename(&temp, path));
     if written.is_err() {
@@ -210,6 +212,49 @@ fn write_atomically(path: &Path, record: &Record<'_>) -> io::Result<()> {
     written?;
     sync_dir(dir);
     Ok(())
+}
+
+/// How old a temporary file must be before a writer counts as dead: a write takes milliseconds.
+const STALE_TEMP_AGE: Duration = Duration::from_secs(60);
+
+/// Removes the temporary files of writers that died before their rename (a crash, a SIGKILL):
+/// each holds a token pair, and nothing else would ever remove them. A file counts as stale when
+/// it is a minute old, or (on Linux) when the process that wrote it is gone.
+fn sweep_stale_temps(dir: &Path, path: &Path) {
+    let Some(name) = path.file_name().and_then(|name| name.to_str()) else {
+        return;
+    };
+    let prefix = format!(".{name}.");
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let file_name = entry.file_name();
+        let Some(rest) = file_name.to_str().and_then(|n| n.strip_prefix(&prefix)) else {
+            continue;
+        };
+        let Some(pid) = rest.strip_suffix(".tmp").and_then(|r| r.split('.').next()) else {
+            continue;
+        };
+        let old = entry
+            .metadata()
+            .and_then(|meta| meta.modified())
+            .is_ok_and(|modified| modified.elapsed().is_ok_and(|age| age >= STALE_TEMP_AGE));
+        if old || writer_is_gone(pid) {
+            let _ = fs::remove_file(entry.path());
+        }
+    }
+}
+
+/// Whether the process with this id has ended; `false` where that cannot be told.
+fn writer_is_gone(pid: &str) -> bool {
+    let Ok(pid) = pid.parse::<u32>() else {
+        return false;
+    };
+    if pid == std::process::id() {
+        return false; // another thread of ours may be writing right now
+    }
+    cfg!(target_os = "linux") && !Path::new("/proc").join(pid.to_string()).exists()
 }
 
 fn temp_path(dir: &Path, path: &Path) -> PathBuf {
