@@ -356,12 +356,7 @@ fn twitch_message(body: &[u8]) -> String {
 /// secret of the request: a broken proxy or server echoing the request must not leak it.
 fn status_error(step: Step, reply: &Reply, sent: &[&str]) -> Error {
     let mut message = twitch_message(&reply.body);
-    if message.len() > 200
-        || message.contains(char::is_control)
-        || sent
-            .iter()
-            .any(|secret| !secret.is_empty() && message.contains(secret))
-    {
+    if message.len() > 200 || message.contains(char::is_control) || echoes(&message, sent) {
         message.clear();
     }
     Error::Status {
@@ -370,6 +365,18 @@ fn status_error(step: Step, reply: &Reply, sent: &[&str]) -> Error {
         message,
         retry_after: reply.retry_after,
     }
+}
+
+/// Whether `message` repeats one of the secrets, as sent or as the form body encoded it.
+fn echoes(message: &str, sent: &[&str]) -> bool {
+    sent.iter()
+        .filter(|secret| !secret.is_empty())
+        .any(|secret| {
+            let encoded: String = form_urlencoded::byte_serialize(secret.as_bytes()).collect();
+            message.contains(secret)
+                || message.contains(&encoded)
+                || message.contains(&encoded.replace('+', "%20"))
+        })
 }
 
 fn scopes_or_null<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<Scope>, D::Error> {
@@ -498,6 +505,13 @@ mod tests {
             &["s3cr3t"],
         );
         assert!(!format!("{echo} {echo:?}").contains("s3cr3t"), "{echo:?}");
+        let body = br#"{"message":"refresh_token=r%2B%2F%3D%25x+y is bad"}"#;
+        let Error::Status { message, .. } =
+            status_error(Step::Refresh, &reply(400, body), &["r+/=%x y"])
+        else {
+            unreachable!()
+        };
+        assert!(message.is_empty(), "a form-encoded echo is dropped: {message}");
     }
 
     #[test]

@@ -303,7 +303,10 @@ fn temporary_files_of_killed_writers_are_swept_by_a_later_save() {
     kill_repeatedly(&store, 100, &mut rng);
     let before = temps(dir.path());
     if cfg!(target_os = "linux") {
-        assert!(before.len() <= 1, "100 kills left {before:?}: dead writers' files pile up");
+        assert!(
+            before.len() <= 1,
+            "100 kills left {before:?}: dead writers' files pile up"
+        );
     }
     let old = SystemTime::now() - Duration::from_secs(120);
     for name in before.keys() {

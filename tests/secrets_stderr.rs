@@ -351,7 +351,6 @@ fn no_error_shows_a_secret() {
 /// error message, and the `token` example prints it on stderr. The fake's refresh tokens hold
 /// `+/=%` as, per the fake, Twitch's may; tokens of letters and digits only are not affected.
 #[test]
-#[ignore = "finding: a form-encoded echo of the refresh token reaches the error message"]
 fn an_echo_of_the_form_encoded_request_is_not_printed() {
     let t = Setup::new();
     let grant = t.store_expired(&CHAT);
