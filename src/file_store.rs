@@ -61,6 +61,10 @@ impl TokenStore for FileStore {
     /// is left alone until a new token is in hand.
     fn load(&self) -> Result<Option<StoredToken>, Error> {
         check_path(&self.path).map_err(|e| self.error("read", e))?;
+        // A named pipe or a device is no token file, and opening a pipe would block.
+        if fs::metadata(&self.path).is_ok_and(|meta| !meta.is_file()) {
+            return Ok(None);
+        }
         let Ok(file) = File::open(&self.path) else {
             return Ok(None);
         };

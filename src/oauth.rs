@@ -122,6 +122,10 @@ impl Client {
     /// `GET validate` with `Authorization: OAuth <token>`.
     pub(crate) fn validate(&self, app: &App, token: &AccessToken) -> Result<Validation, Error> {
         let step = Step::Validate;
+        if !fits_in_a_header(token.secret()) {
+            // Not a token Twitch could have issued (a damaged file): invalid, without asking.
+            return Ok(Validation::Rejected);
+        }
         let request = self
             .agent
             .get(app.endpoint("validate"))
@@ -255,6 +259,12 @@ pub(crate) struct Reply {
     body: Vec<u8>,
     /// `Retry-After` in seconds, as a 429 may carry.
     retry_after: Option<Duration>,
+}
+
+/// Twitch's tokens are 30 visible ASCII characters; anything that could not travel in a header
+/// (line breaks, non-ASCII, kilobytes) did not come from Twitch.
+fn fits_in_a_header(token: &str) -> bool {
+    !token.is_empty() && token.len() <= 4096 && token.bytes().all(|b| b.is_ascii_graphic())
 }
 
 /// The status and body of an answer, or `Unreachable` when there was none.
@@ -431,6 +441,22 @@ mod tests {
     }
 
     #[test]
+    fn only_header_safe_tokens_are_sent() {
+        let long = "t".repeat(5000);
+        let cases = [
+            ("abc123", true),
+            ("", false),
+            ("a b", false),
+            ("a\r\nX: 1", false),
+            ("tökén", false),
+            (long.as_str(), false),
+        ];
+        for (token, fits) in cases {
+            assert_eq!(fits_in_a_header(token), fits, "{token:?}");
+        }
+    }
+
+    #[test]
     fn validate_bodies() {
         let info: TokenInfo = serde_json::from_str(
             r#"{"client_id":"c","login":"twitchdev","scopes":["chat:read"],"user_id":"1","expires_in":5520}"#,
@@ -511,7 +537,10 @@ mod tests {
         else {
             unreachable!()
         };
-        assert!(message.is_empty(), "a form-encoded echo is dropped: {message}");
+        assert!(
+            message.is_empty(),
+            "a form-encoded echo is dropped: {message}"
+        );
     }
 
     #[test]

@@ -404,7 +404,6 @@ fn an_unreadable_token_file() {
 /// reading, which blocks until some process opens it for writing, while holding the store lock.
 #[cfg(unix)]
 #[test]
-#[ignore = "finding: a FIFO at the token path makes bind() hang forever"]
 fn a_named_pipe_at_the_token_path_does_not_hang_bind() {
     let t = Setup::new();
     parent(&t);
@@ -440,7 +439,6 @@ fn a_named_pipe_at_the_token_path_does_not_hang_bind() {
 /// reach the Twitch auth server … try again later", a transient error, though no request was
 /// sent: trying again never helps, and no login starts until the user deletes the file.
 #[test]
-#[ignore = "finding: a token that is no valid header value wedges bind() with a transient error"]
 fn a_token_no_header_can_carry_is_unusable_not_a_network_error() {
     let long = "t".repeat(500 * 1024);
     let cases = [
