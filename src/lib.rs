@@ -66,6 +66,7 @@
 #![deny(missing_docs)]
 
 mod app;
+mod callback;
 mod code_flow;
 mod device_flow;
 mod error;
@@ -106,8 +107,8 @@ pub mod fuzzing {
     /// The redirect listener's judgement of a request target (path and query).
     pub fn callback(target: &str) {
         let state = crate::secret::CsrfState::new("0123456789abcdef0123456789abcdef");
-        let _ = crate::listener::judge(target, "/", &state);
-        let _ = crate::listener::judge(target, "/callback", &state);
+        let _ = crate::callback::judge(target, "/", &state);
+        let _ = crate::callback::judge(target, "/callback", &state);
     }
 
     /// The parsers of Twitch's JSON answers (validate, token, device, error bodies).

@@ -1,22 +1,35 @@
 //! The one-shot redirect listener: waits for the login redirect on loopback, until a deadline.
 //!
-//! Only a request on the redirect URL's path carrying our `state` ends the wait. Anything else
-//! (the browser's `/favicon.ico`, a stray request, a wrong or missing state) is answered and
-//! ignored, so nobody but the browser that started the login can end or hijack it.
+//! Only a request on the redirect URL's path carrying our `state` ends the wait (see
+//! `callback.rs`). Anything else, the browser's `/favicon.ico`, a stray or hostile request, is
+//! answered and ignored. Each connection gets one answer and is closed; it is read on its own
+//! short-lived thread with a small size cap and a time budget, so a client that sends nothing,
+//! sends too much or never reads cannot stall the login. All of them are scoped threads, joined
+//! before `wait` returns, and the socket closes with the `Listener`: nothing outlives `bind()`.
 
-use std::io;
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpListener, TcpStream};
+use std::io::{self, Read, Write};
+use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::mpsc;
+use std::thread;
 use std::time::{Duration, Instant};
 
 use crate::Error;
+use crate::callback::{Verdict, judge, page};
 use crate::secret::{AuthCode, CsrfState};
+
+/// How often the waiting thread looks for new connections.
+const POLL: Duration = Duration::from_millis(10);
+/// The most a request head may be: a browser's is a few hundred bytes.
+const MAX_HEAD: usize = 16 * 1024;
+/// How long one connection may take to send its request head.
+const CONNECTION_BUDGET: Duration = Duration::from_secs(2);
+/// Connections served at once; more are closed at once (a flood cannot exhaust threads).
+const MAX_CONNECTIONS: usize = 64;
 
 /// A listener on the redirect URL's port, closed when dropped.
 pub(crate) struct Listener {
-    /// `None` only while dropping.
-    server: Option<tiny_http::Server>,
-    /// Where the socket listens, to see it closed.
-    local: SocketAddr,
+    socket: TcpListener,
     path: String,
     redirect_url: String,
 }
@@ -24,21 +37,11 @@ pub(crate) struct Listener {
 /// The login's redirect with our state and a code; the browser waits for [`Callback::answer`].
 pub(crate) struct Callback {
     pub(crate) code: AuthCode,
-    request: tiny_http::Request,
+    stream: TcpStream,
 }
 
-/// What one request to the listener means.
-#[derive(Debug, PartialEq, Eq)]
-pub(crate) enum Verdict {
-    /// Not the redirect path: 404, keep waiting.
-    NotFound,
-    /// The redirect path without our state, or with neither code nor error: 400, keep waiting.
-    BadRequest(&'static str),
-    /// Twitch sent the user back with `error=` and our state.
-    Error { error: String, description: String },
-    /// Twitch sent the user back with a code and our state.
-    Code(String),
-}
+/// What a connection found: the end of the login (a code or Twitch's error), sent to the waiter.
+type Found = Result<Callback, Error>;
 
 impl Listener {
     /// Starts listening; fails at once when the port is taken.
@@ -51,59 +54,107 @@ impl Listener {
             },
             _ => Error::Listen { addr, source },
         })?;
-        let local = socket
-            .local_addr()
+        // The waiting thread polls, so that the deadline is kept whatever clients do.
+        socket
+            .set_nonblocking(true)
             .map_err(|source| Error::Listen { addr, source })?;
-        let server = tiny_http::Server::from_listener(socket, None).map_err(|e| Error::Listen {
-            addr,
-            source: io::Error::other(e),
-        })?;
         Ok(Listener {
-            server: Some(server),
-            local,
+            socket,
             path: path.to_owned(),
             redirect_url: redirect_url.to_owned(),
         })
     }
 
-    /// Waits for the redirect with our state until `deadline`.
+    /// Waits for the redirect with our state, at most `timeout`.
     ///
     /// An `error=` redirect with our state is answered with an error page and returned as the
-    /// matching [`Error`]; a code is returned with the request still open, so the browser is told
-    /// whether the login worked only once the code has been exchanged.
+    /// matching [`Error`]; a code is returned with its connection still open, so the browser is
+    /// told whether the login worked only once the code has been exchanged.
     pub(crate) fn wait(&self, state: &CsrfState, timeout: Duration) -> Result<Callback, Error> {
         let deadline = Instant::now() + timeout;
-        let Some(server) = &self.server else {
-            return Err(Error::LoginTimedOut { after: timeout }); // only while dropping
-        };
-        loop {
-            let left = deadline.saturating_duration_since(Instant::now());
-            let request = match server.recv_timeout(left) {
-                Ok(Some(request)) => request,
-                Ok(None) => return Err(Error::LoginTimedOut { after: timeout }),
-                // A broken connection is the client's problem, not the end of the login.
-                Err(_) => continue,
+        let (found, results) = mpsc::channel::<Found>();
+        let done = AtomicBool::new(false);
+        let active = AtomicUsize::new(0);
+        thread::scope(|scope| {
+            let result = loop {
+                if Instant::now() >= deadline {
+                    break Err(Error::LoginTimedOut { after: timeout });
+                }
+                match self.socket.accept() {
+                    Ok((stream, _)) => {
+                        if active.load(Ordering::SeqCst) >= MAX_CONNECTIONS {
+                            continue; // dropped: closed without an answer
+                        }
+                        active.fetch_add(1, Ordering::SeqCst);
+                        let (found, done, active) = (found.clone(), &done, &active);
+                        let serve = move || {
+                            self.serve(stream, state, done, &found);
+                            active.fetch_sub(1, Ordering::SeqCst);
+                        };
+                        if thread::Builder::new().spawn_scoped(scope, serve).is_err() {
+                            active.fetch_sub(1, Ordering::SeqCst); // no thread: connection dropped
+                        }
+                    }
+                    // Nobody waiting to connect, or the OS is out of something (file descriptors):
+                    // the socket still listens, so wait a moment and go on.
+                    Err(_) => {
+                        if let Ok(result) = results.recv_timeout(POLL) {
+                            break result;
+                        }
+                    }
+                }
+                if let Ok(result) = results.try_recv() {
+                    break result;
+                }
             };
-            match judge(request.url(), &self.path, state) {
-                Verdict::NotFound => answer(request, 404, &page("Not found", "Nothing here.")),
-                Verdict::BadRequest(why) => answer(request, 400, &page("Bad request", why)),
-                Verdict::Error { error, description } => {
-                    let text = format!("Twitch says: {description}. You can close this tab.");
-                    answer(request, 400, &page("Login failed", &text));
-                    return Err(self.login_error(error, description));
-                }
-                Verdict::Code(code) => {
-                    return Ok(Callback {
-                        code: AuthCode::new(code),
-                        request,
-                    });
-                }
+            // The other connections' threads notice within one read and end.
+            done.store(true, Ordering::SeqCst);
+            result
+        })
+    }
+
+    /// Reads one request from `stream`, answers it unless it ends the login, and closes it.
+    fn serve(
+        &self,
+        mut stream: TcpStream,
+        state: &CsrfState,
+        done: &AtomicBool,
+        found: &mpsc::Sender<Found>,
+    ) {
+        let Some(head) = read_head(&mut stream, done) else {
+            return;
+        };
+        let Some(head) = head else {
+            return respond(
+                stream,
+                431,
+                &page("Request too large", "This request is too large."),
+            );
+        };
+        let Some(target) = request_target(&head) else {
+            return respond(
+                stream,
+                400,
+                &page("Bad request", "This is not an HTTP request."),
+            );
+        };
+        match judge(target, &self.path, state) {
+            Verdict::NotFound => respond(stream, 404, &page("Not found", "Nothing here.")),
+            Verdict::BadRequest(why) => respond(stream, 400, &page("Bad request", why)),
+            Verdict::Error { error, description } => {
+                let text = format!("Twitch says: {description}. You can close this tab.");
+                respond(stream, 400, &page("Login failed", &text));
+                let _ = found.send(Err(self.login_error(error, description)));
+            }
+            Verdict::Code(code) => {
+                let _ = found.send(Ok(Callback {
+                    code: AuthCode::new(code),
+                    stream,
+                }));
             }
         }
     }
-}
 
-impl Listener {
     fn login_error(&self, error: String, description: String) -> Error {
         match error.as_str() {
             "access_denied" => Error::Denied { description },
@@ -115,42 +166,20 @@ impl Listener {
     }
 }
 
-impl Drop for Listener {
-    fn drop(&mut self) {
-        drop(self.server.take());
-        // tiny_http closes the socket on its own accept thread, a moment after the drop. Wait
-        // for that (briefly), so the port is free when bind() returns: an app that retries at
-        // once must not find its own port taken.
-        let mut probe = self.local;
-        if probe.ip().is_unspecified() {
-            probe.set_ip(match probe.ip() {
-                IpAddr::V4(_) => IpAddr::V4(Ipv4Addr::LOCALHOST),
-                IpAddr::V6(_) => IpAddr::V6(Ipv6Addr::LOCALHOST),
-            });
-        }
-        let deadline = Instant::now() + Duration::from_secs(1);
-        while Instant::now() < deadline
-            && TcpStream::connect_timeout(&probe, Duration::from_millis(100)).is_ok()
-        {
-            std::thread::sleep(Duration::from_millis(1));
-        }
-    }
-}
-
 impl Callback {
     /// Tells the browser how the login ended: a success page, or what went wrong.
     pub(crate) fn answer(self, outcome: Result<(), &Error>) {
         match outcome {
-            Ok(()) => answer(
-                self.request,
+            Ok(()) => respond(
+                self.stream,
                 200,
                 &page(
                     "Logged in",
                     "You are logged in. You can close this tab and return to the app.",
                 ),
             ),
-            Err(err) => answer(
-                self.request,
+            Err(err) => respond(
+                self.stream,
                 500,
                 &page(
                     "Login failed",
@@ -161,138 +190,108 @@ impl Callback {
     }
 }
 
-/// Decides what a request target means, given the redirect path and our state.
-pub(crate) fn judge(target: &str, path: &str, state: &CsrfState) -> Verdict {
-    let (target_path, query) = target.split_once('?').unwrap_or((target, ""));
-    if target_path != path {
-        return Verdict::NotFound;
-    }
-    let mut states = Vec::new();
-    let (mut code, mut error, mut description) = (None, None, String::new());
-    for (name, value) in form_urlencoded::parse(query.as_bytes()) {
-        match &*name {
-            "state" => states.push(value),
-            "code" => code = Some(value.into_owned()),
-            "error" => error = Some(value.into_owned()),
-            "error_description" => description = value.into_owned(),
-            _ => {}
+/// The target of a request line such as `GET /path?query HTTP/1.1`; `None` when the line is
+/// not one.
+fn request_target(line: &str) -> Option<&str> {
+    let mut parts = line.split(' ');
+    let (method, target, version) = (parts.next()?, parts.next()?, parts.next()?);
+    let well_formed = parts.next().is_none()
+        && !method.is_empty()
+        && method.bytes().all(|b| b.is_ascii_uppercase())
+        && version.starts_with("HTTP/");
+    well_formed.then_some(target)
+}
+
+/// The request line of the head, once the head is complete. `None`: the client sent nothing
+/// usable in time (or the login ended meanwhile); `Some(None)`: the head is too large.
+fn read_head(stream: &mut TcpStream, done: &AtomicBool) -> Option<Option<String>> {
+    let budget = Instant::now() + CONNECTION_BUDGET;
+    // Short reads, so the thread sees `done` and its budget even while the client is silent.
+    stream.set_nonblocking(false).ok()?;
+    stream
+        .set_read_timeout(Some(Duration::from_millis(100)))
+        .ok()?;
+    let mut head = Vec::new();
+    let mut chunk = [0u8; 2048];
+    while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+        if head.len() > MAX_HEAD {
+            return Some(None);
+        }
+        if done.load(Ordering::SeqCst) || Instant::now() >= budget {
+            return None;
+        }
+        match stream.read(&mut chunk) {
+            Ok(0) => return None,
+            Ok(n) => head.extend_from_slice(&chunk[..n]),
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+                ) => {}
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(_) => return None,
         }
     }
-    match states.as_slice() {
-        [only] if state.matches(only) => {}
-        [] => return Verdict::BadRequest("This request has no state: it is not from this login."),
-        _ => return Verdict::BadRequest("This request's state does not belong to this login."),
-    }
-    match (error, code) {
-        (Some(error), _) => Verdict::Error { error, description },
-        (None, Some(code)) if !code.is_empty() => Verdict::Code(code),
-        _ => Verdict::BadRequest("This request carries neither a code nor an error."),
-    }
+    let line = head.split(|&b| b == b'\n').next().unwrap_or_default();
+    // Not UTF-8: not a request line (an empty one is rejected as malformed).
+    Some(Some(
+        std::str::from_utf8(line).map_or_else(|_| String::new(), |l| l.trim_end().to_owned()),
+    ))
 }
 
-fn answer(request: tiny_http::Request, status: u16, html: &str) {
-    let headers = [
-        ("Content-Type", "text/html; charset=utf-8"),
-        ("Cache-Control", "no-store"),
-        // The page's URL holds the code: keep it out of any Referer.
-        ("Referrer-Policy", "no-referrer"),
-    ];
-    let mut response = tiny_http::Response::from_string(html).with_status_code(status);
-    for (name, value) in headers {
-        if let Ok(header) = tiny_http::Header::from_bytes(name, value) {
-            response.add_header(header);
+/// Sends one answer and closes the connection.
+fn respond(mut stream: TcpStream, status: u16, html: &str) {
+    let reason = match status {
+        200 => "OK",
+        400 => "Bad Request",
+        404 => "Not Found",
+        431 => "Request Header Fields Too Large",
+        _ => "Internal Server Error",
+    };
+    let head = format!(
+        "HTTP/1.1 {status} {reason}\r\nContent-Type: text/html; charset=utf-8\r\n\
+         Content-Length: {}\r\nCache-Control: no-store\r\nReferrer-Policy: no-referrer\r\n\
+         Connection: close\r\n\r\n",
+        html.len()
+    );
+    // The browser may have gone away, or never read: the login's result does not depend on it.
+    let _ = stream.set_write_timeout(Some(Duration::from_secs(2)));
+    let _ = stream
+        .write_all(head.as_bytes())
+        .and_then(|()| stream.write_all(html.as_bytes()));
+    let _ = stream.flush();
+    // Closing with unread bytes would reset the connection and could destroy the answer before
+    // the browser reads it: say we are done, and read what is left for a moment.
+    let _ = stream.shutdown(Shutdown::Write);
+    let _ = stream.set_read_timeout(Some(Duration::from_millis(100)));
+    let mut rest = [0u8; 4096];
+    let mut drained = 0;
+    while drained < 64 * 1024 {
+        match stream.read(&mut rest) {
+            Ok(n) if n > 0 => drained += n,
+            _ => break,
         }
     }
-    // The browser may have gone away; the login's result does not depend on it.
-    let _ = request.respond(response);
-}
-
-fn page(title: &str, text: &str) -> String {
-    format!(
-        "<!doctype html><html><head><meta charset=\"utf-8\"><title>{title}</title></head>\
-         <body style=\"font-family:sans-serif;margin:3em\"><h1>{title}</h1><p>{}</p></body></html>",
-        escape(text)
-    )
-}
-
-fn escape(text: &str) -> String {
-    text.chars()
-        .map(|c| match c {
-            '<' => "&lt;".to_owned(),
-            '>' => "&gt;".to_owned(),
-            '&' => "&amp;".to_owned(),
-            '"' => "&quot;".to_owned(),
-            '\'' => "&#39;".to_owned(),
-            c => c.to_string(),
-        })
-        .collect()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    macro_rules! judged {
-        ($name:ident, $target:expr, $want:expr) => {
-            #[test]
-            fn $name() {
-                let state = CsrfState::new("s1");
-                assert_eq!(judge($target, "/cb", &state), $want, "{}", $target);
-            }
-        };
-    }
-
-    judged!(favicon, "/favicon.ico", Verdict::NotFound);
-    judged!(other_path, "/cb/x?code=c&state=s1", Verdict::NotFound);
-    judged!(root, "/?code=c&state=s1", Verdict::NotFound);
-    judged!(
-        code,
-        "/cb?code=c%2B1&scope=chat%3Aread&state=s1",
-        Verdict::Code("c+1".into())
-    );
-    judged!(
-        wrong_state,
-        "/cb?code=c&state=s2",
-        Verdict::BadRequest("This request's state does not belong to this login.")
-    );
-    judged!(
-        missing_state,
-        "/cb?code=c",
-        Verdict::BadRequest("This request has no state: it is not from this login.")
-    );
-    judged!(
-        repeated_state,
-        "/cb?code=c&state=s1&state=s1",
-        Verdict::BadRequest("This request's state does not belong to this login.")
-    );
-    judged!(
-        empty_code,
-        "/cb?code=&state=s1",
-        Verdict::BadRequest("This request carries neither a code nor an error.")
-    );
-    judged!(
-        nothing,
-        "/cb?state=s1",
-        Verdict::BadRequest("This request carries neither a code nor an error.")
-    );
-    judged!(
-        denied,
-        "/cb?error=access_denied&error_description=The+user+denied+you+access&state=s1",
-        Verdict::Error {
-            error: "access_denied".into(),
-            description: "The user denied you access".into()
-        }
-    );
-    judged!(
-        denied_wrong_state,
-        "/cb?error=access_denied&state=nope",
-        Verdict::BadRequest("This request's state does not belong to this login.")
-    );
-
     #[test]
-    fn pages_escape_what_twitch_sent() {
-        let html = page("t", "<script>alert('x')</script> & \"more\"");
-        assert!(!html.contains("<script>"), "{html}");
-        assert!(html.contains("&lt;script&gt;"), "{html}");
+    fn request_lines() {
+        let cases = [
+            ("GET /cb?code=1 HTTP/1.1", Some("/cb?code=1")),
+            ("GET / HTTP/2.0", Some("/")),
+            ("HEAD /x HTTP/1.0", Some("/x")),
+            ("HELLO THERE", None),
+            ("get / HTTP/1.1", None),
+            ("GET / HTTP/1.1 extra", None),
+            ("GET /", None),
+            ("", None),
+        ];
+        for (line, want) in cases {
+            assert_eq!(request_target(line), want, "{line:?}");
+        }
     }
 }

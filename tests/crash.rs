@@ -4,8 +4,7 @@
 //! an empty, half-written or mixed file; readers meanwhile never see anything else either.
 //!
 //! A killed writer can leave its temporary file (`.user_token.json.<pid>.<n>.tmp`, owner-only);
-//! nothing else may appear. That those leftovers are never swept is a finding, asserted by the
-//! ignored test at the end.
+//! nothing else may appear, and the next save sweeps those of dead writers (the test at the end).
 //!
 //! The random moments come from a xorshift seeded from the clock; the seed is printed (shown when
 //! a test fails), and `CRASH_SEED=<seed>` replays a run. `save_loop` is built by `cargo test`;

@@ -396,11 +396,9 @@ fn an_unreadable_token_file() {
     }
 }
 
-// Findings: hostile files the crate does not handle well. Each test asserts the behaviour the
-// crate should have and fails today; run them with
-// `cargo test --all-features --test hostile_files -- --ignored`.
+// Regressions: hostile files the crate did not handle well before these tests.
 
-/// FINDING: a named pipe at the token path makes `bind()` hang: `FileStore::load` opens it for
+/// Regression (found by these tests): a named pipe at the token path makes `bind()` hang: `FileStore::load` opens it for
 /// reading, which blocks until some process opens it for writing, while holding the store lock.
 #[cfg(unix)]
 #[test]
@@ -434,7 +432,7 @@ fn a_named_pipe_at_the_token_path_does_not_hang_bind() {
     }
 }
 
-/// FINDING: a file whose access token cannot travel in an HTTP header (CR/LF, NUL, non-ASCII,
+/// Regression (found by these tests): a file whose access token cannot travel in an HTTP header (CR/LF, NUL, non-ASCII,
 /// 500 KB) makes every `bind()` fail with `Error::Unreachable { step: Validate }`, "could not
 /// reach the Twitch auth server … try again later", a transient error, though no request was
 /// sent: trying again never helps, and no login starts until the user deletes the file.

@@ -345,7 +345,7 @@ fn no_error_shows_a_secret() {
     );
 }
 
-/// FINDING: the crate drops Twitch's `message` from an error when it repeats a secret of the
+/// Regression (found by these tests): the crate drops Twitch's `message` from an error when it repeats a secret of the
 /// request, but only the secret as it is, not as it was sent: form-encoded. A server or proxy
 /// that echoes the request body (`refresh_token=r…%2B%2F%3D…`) gets the refresh token into the
 /// error message, and the `token` example prints it on stderr. The fake's refresh tokens hold

@@ -1,8 +1,8 @@
-//! A login leaves no thread running. The crate's own thread (the one opening the browser) is
-//! joined before bind() returns, and the port is closed by then (see listener.rs); tiny_http's
-//! worker pool lets its idle threads end on their own, within its 5 s idle timeout. So the
-//! process is back to the threads it had before within that time (Linux, where /proc lists
-//! them). Alone in its file, so no other test's threads are counted.
+//! A login leaves no thread running: the listener's connection threads and the one opening the
+//! browser are scoped threads, joined before bind() returns. The process is back to the threads
+//! it had before (Linux, where /proc lists them), but for the fake's own short-lived connection
+//! threads, which end as soon as they have answered. Alone in its file, so no other test's
+//! threads are counted.
 
 #![cfg(target_os = "linux")]
 
@@ -16,10 +16,10 @@ fn threads() -> usize {
     std::fs::read_dir("/proc/self/task").unwrap().count()
 }
 
-/// Waits for the thread count to fall back to `baseline`, at most a little longer than
-/// tiny_http's idle timeout; returns the last count.
+/// Waits (briefly: the fake's connection threads end after answering) for the thread count to
+/// fall back to `baseline`; returns the last count.
 fn settles_to(baseline: usize) -> usize {
-    let deadline = Instant::now() + Duration::from_secs(8);
+    let deadline = Instant::now() + Duration::from_secs(1);
     loop {
         let now = threads();
         if now <= baseline || Instant::now() > deadline {

@@ -1,0 +1,136 @@
+//! The login redirect as the listener sees it: what a request means (only our `state` counts),
+//! and the small pages the browser is shown.
+
+use crate::secret::CsrfState;
+
+/// What one request to the listener means.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Verdict {
+    /// Not the redirect path: 404, keep waiting.
+    NotFound,
+    /// The redirect path without our state, or with neither code nor error: 400, keep waiting.
+    BadRequest(&'static str),
+    /// Twitch sent the user back with `error=` and our state.
+    Error { error: String, description: String },
+    /// Twitch sent the user back with a code and our state.
+    Code(String),
+}
+
+/// Decides what a request target means, given the redirect path and our state.
+pub(crate) fn judge(target: &str, path: &str, state: &CsrfState) -> Verdict {
+    let (target_path, query) = target.split_once('?').unwrap_or((target, ""));
+    if target_path != path {
+        return Verdict::NotFound;
+    }
+    let mut states = Vec::new();
+    let (mut code, mut error, mut description) = (None, None, String::new());
+    for (name, value) in form_urlencoded::parse(query.as_bytes()) {
+        match &*name {
+            "state" => states.push(value),
+            "code" => code = Some(value.into_owned()),
+            "error" => error = Some(value.into_owned()),
+            "error_description" => description = value.into_owned(),
+            _ => {}
+        }
+    }
+    match states.as_slice() {
+        [only] if state.matches(only) => {}
+        [] => return Verdict::BadRequest("This request has no state: it is not from this login."),
+        _ => return Verdict::BadRequest("This request's state does not belong to this login."),
+    }
+    match (error, code) {
+        (Some(error), _) => Verdict::Error { error, description },
+        (None, Some(code)) if !code.is_empty() => Verdict::Code(code),
+        _ => Verdict::BadRequest("This request carries neither a code nor an error."),
+    }
+}
+
+pub(crate) fn page(title: &str, text: &str) -> String {
+    format!(
+        "<!doctype html><html><head><meta charset=\"utf-8\"><title>{title}</title></head>\
+         <body style=\"font-family:sans-serif;margin:3em\"><h1>{title}</h1><p>{}</p></body></html>",
+        escape(text)
+    )
+}
+
+fn escape(text: &str) -> String {
+    text.chars()
+        .map(|c| match c {
+            '<' => "&lt;".to_owned(),
+            '>' => "&gt;".to_owned(),
+            '&' => "&amp;".to_owned(),
+            '"' => "&quot;".to_owned(),
+            '\'' => "&#39;".to_owned(),
+            c => c.to_string(),
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    macro_rules! judged {
+        ($name:ident, $target:expr, $want:expr) => {
+            #[test]
+            fn $name() {
+                let state = CsrfState::new("s1");
+                assert_eq!(judge($target, "/cb", &state), $want, "{}", $target);
+            }
+        };
+    }
+
+    judged!(favicon, "/favicon.ico", Verdict::NotFound);
+    judged!(other_path, "/cb/x?code=c&state=s1", Verdict::NotFound);
+    judged!(root, "/?code=c&state=s1", Verdict::NotFound);
+    judged!(
+        code,
+        "/cb?code=c%2B1&scope=chat%3Aread&state=s1",
+        Verdict::Code("c+1".into())
+    );
+    judged!(
+        wrong_state,
+        "/cb?code=c&state=s2",
+        Verdict::BadRequest("This request's state does not belong to this login.")
+    );
+    judged!(
+        missing_state,
+        "/cb?code=c",
+        Verdict::BadRequest("This request has no state: it is not from this login.")
+    );
+    judged!(
+        repeated_state,
+        "/cb?code=c&state=s1&state=s1",
+        Verdict::BadRequest("This request's state does not belong to this login.")
+    );
+    judged!(
+        empty_code,
+        "/cb?code=&state=s1",
+        Verdict::BadRequest("This request carries neither a code nor an error.")
+    );
+    judged!(
+        nothing,
+        "/cb?state=s1",
+        Verdict::BadRequest("This request carries neither a code nor an error.")
+    );
+    judged!(
+        denied,
+        "/cb?error=access_denied&error_description=The+user+denied+you+access&state=s1",
+        Verdict::Error {
+            error: "access_denied".into(),
+            description: "The user denied you access".into()
+        }
+    );
+    judged!(
+        denied_wrong_state,
+        "/cb?error=access_denied&state=nope",
+        Verdict::BadRequest("This request's state does not belong to this login.")
+    );
+
+    #[test]
+    fn pages_escape_what_twitch_sent() {
+        let html = page("t", "<script>alert('x')</script> & \"more\"");
+        assert!(!html.contains("<script>"), "{html}");
+        assert!(html.contains("&lt;script&gt;"), "{html}");
+    }
+}
