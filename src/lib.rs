@@ -104,11 +104,17 @@ pub mod fuzzing {
         let _ = crate::file_store::parse(bytes);
     }
 
-    /// The redirect listener's judgement of a request target (path and query).
-    pub fn callback(target: &str) {
+    /// The redirect listener on a raw request head: its request line, then the judgement of
+    /// the target's path and query (state, code, error); the whole input is also judged as a
+    /// target, so the query parser sees what no request line would carry.
+    pub fn callback(head: &[u8]) {
         let state = crate::secret::CsrfState::new("0123456789abcdef0123456789abcdef");
-        let _ = crate::callback::judge(target, "/", &state);
-        let _ = crate::callback::judge(target, "/callback", &state);
+        let line = crate::listener::request_line(head);
+        if let Some(target) = crate::listener::request_target(line) {
+            let _ = crate::callback::judge(target, "/", &state);
+            let _ = crate::callback::judge(target, "/callback", &state);
+        }
+        let _ = crate::callback::judge(&String::from_utf8_lossy(head), "/", &state);
     }
 
     /// The parsers of Twitch's JSON answers (validate, token, device, error bodies).

@@ -190,9 +190,16 @@ impl Callback {
     }
 }
 
+/// The first line of a request head, without its line end; empty when it is not UTF-8 (and so
+/// no request line: an empty line is rejected as malformed).
+pub(crate) fn request_line(head: &[u8]) -> &str {
+    let line = head.split(|&b| b == b'\n').next().unwrap_or_default();
+    std::str::from_utf8(line).map_or("", str::trim_end)
+}
+
 /// The target of a request line such as `GET /path?query HTTP/1.1`; `None` when the line is
 /// not one.
-fn request_target(line: &str) -> Option<&str> {
+pub(crate) fn request_target(line: &str) -> Option<&str> {
     let mut parts = line.split(' ');
     let (method, target, version) = (parts.next()?, parts.next()?, parts.next()?);
     let well_formed = parts.next().is_none()
@@ -232,11 +239,7 @@ fn read_head(stream: &mut TcpStream, done: &AtomicBool) -> Option<Option<String>
             Err(_) => return None,
         }
     }
-    let line = head.split(|&b| b == b'\n').next().unwrap_or_default();
-    // Not UTF-8: not a request line (an empty one is rejected as malformed).
-    Some(Some(
-        std::str::from_utf8(line).map_or_else(|_| String::new(), |l| l.trim_end().to_owned()),
-    ))
+    Some(Some(request_line(&head).to_owned()))
 }
 
 /// Sends one answer and closes the connection.
