@@ -2,7 +2,7 @@
 //! a script running headless Chromium against the fake. Chromium follows the authorize redirect
 //! to the listener, `bind()` returns Generated, and the page Chromium ended on is the success
 //! page. Where Chromium is not installed the test says so and is skipped.
-#![cfg(unix)]
+#![cfg(all(unix, feature = "browser"))]
 
 mod support;
 
