@@ -250,7 +250,7 @@ impl Helper {
 
     /// Called with every refreshed pair, after it was saved: for apps that mirror tokens
     /// elsewhere. It runs while the token's other users wait for the refresh: keep it short,
-    /// and do not call back into the [`UserToken`] from it.
+    /// and do not call back into the [`UserToken`] or `bind()` from it (they wait for this refresh).
     ///
     /// Defaults to none.
     pub fn on_refresh(mut self, on_refresh: impl Fn(&StoredToken) + Send + Sync + 'static) -> Self {
