@@ -54,12 +54,7 @@ impl CodeFlow<'_> {
 
     /// The Twitch login page for this app, scopes and state.
     pub(crate) fn authorize_url(&self, state: &CsrfState) -> String {
-        let scope = self
-            .scopes
-            .iter()
-            .map(Scope::as_str)
-            .collect::<Vec<_>>()
-            .join(" ");
+        let scope = crate::scope::space_separated(self.scopes);
         let query = form_urlencoded::Serializer::new(String::new())
             .append_pair("client_id", &self.app.client_id)
             .append_pair("redirect_uri", &self.redirect.url)
@@ -76,15 +71,24 @@ impl CodeFlow<'_> {
 
     /// Opens the browser where allowed; otherwise hands the URL to `on_url`, or prints it.
     fn show(&self, url: &str) {
-        #[cfg(feature = "browser")]
-        if self.open_browser && webbrowser::open(url).is_ok() {
+        if open_in_browser(url, self.open_browser) {
             return;
         }
-        #[cfg(not(feature = "browser"))]
-        let _ = self.open_browser;
         match self.on_url {
             Some(on_url) => on_url(url),
             None => eprintln!("To log in to Twitch, open this URL in a browser:\n{url}"),
         }
+    }
+}
+
+/// Opens `url` in the user's browser when `allowed` and the `browser` feature is on; whether it
+/// did. Shared by the browser and device logins.
+pub(crate) fn open_in_browser(url: &str, allowed: bool) -> bool {
+    #[cfg(feature = "browser")]
+    return allowed && webbrowser::open(url).is_ok();
+    #[cfg(not(feature = "browser"))]
+    {
+        let _ = (url, allowed);
+        false
     }
 }

@@ -8,6 +8,7 @@
 use std::time::{Duration, Instant};
 
 use crate::app::App;
+use crate::code_flow::open_in_browser;
 use crate::oauth::{Client, DeviceStart, Grant, Poll};
 use crate::{Error, Scope};
 
@@ -107,13 +108,7 @@ impl DeviceFlow<'_> {
 
     /// Opens the verification page where allowed, and shows the code (callback, or stderr).
     fn show(&self, code: &DeviceCode) {
-        #[cfg(feature = "browser")]
-        let opened = self.open_browser && webbrowser::open(code.verification_uri()).is_ok();
-        #[cfg(not(feature = "browser"))]
-        let opened = {
-            let _ = self.open_browser;
-            false
-        };
+        let opened = open_in_browser(code.verification_uri(), self.open_browser);
         match self.on_code {
             Some(on_code) => on_code(code),
             None => eprintln!(

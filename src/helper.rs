@@ -320,7 +320,7 @@ impl Helper {
         keeper: &Keeper,
         stored: StoredToken,
     ) -> Result<Option<(StoredToken, Outcome)>, Error> {
-        if !stored.known_expired(SystemTime::now()) {
+        if !stored.expires_by(SystemTime::now()) {
             match keeper.validate(&stored.access_token)? {
                 Validation::Valid(info) if check_fit(&keeper.app, &self.scopes, &info).is_ok() => {
                     let token = stored_from(stored.access_token, stored.refresh_token, info);

@@ -189,9 +189,7 @@ impl Client {
             _ => Err(status_error(step, &reply, &sent)),
         }
     }
-}
 
-impl Client {
     /// `POST revoke`; 200, and 400 `Invalid token`, both mean the token is gone.
     pub(crate) fn revoke(&self, app: &App, token: &AccessToken) -> Result<(), Error> {
         let step = Step::Revoke;
@@ -213,11 +211,7 @@ impl Client {
     /// `POST device` with `scopes` (plural, unlike everywhere else).
     pub(crate) fn start_device(&self, app: &App, scopes: &[Scope]) -> Result<DeviceStart, Error> {
         let step = Step::StartDevice;
-        let scopes = scopes
-            .iter()
-            .map(Scope::as_str)
-            .collect::<Vec<_>>()
-            .join(" ");
+        let scopes = crate::scope::space_separated(scopes);
         let form = [("client_id", app.client_id.as_str()), ("scopes", &scopes)];
         let reply = answer(
             step,

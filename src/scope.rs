@@ -391,6 +391,15 @@ scopes! {
     }
 }
 
+/// Scopes as Twitch's endpoints take them: space-separated.
+pub(crate) fn space_separated(scopes: &[Scope]) -> String {
+    scopes
+        .iter()
+        .map(Scope::as_str)
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 #[cfg(test)]
 mod tests {
     use super::Scope;

@@ -46,9 +46,9 @@ impl StoredToken {
         }
     }
 
-    /// Whether the store says the access token has expired by `now`.
-    pub(crate) fn known_expired(&self, now: SystemTime) -> bool {
-        self.expires_at.is_some_and(|at| at <= now)
+    /// Whether the store says the access token has expired by `time`.
+    pub(crate) fn expires_by(&self, time: SystemTime) -> bool {
+        self.expires_at.is_some_and(|at| at <= time)
     }
 
     /// The user id and login, when the store knows them for this app.

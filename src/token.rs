@@ -114,10 +114,7 @@ impl UserToken {
     pub fn access_token(&self) -> Result<AccessToken, Error> {
         let mut state = self.state();
         let margin = self.shared.keeper.refresh_margin;
-        let due = state
-            .token
-            .expires_at
-            .is_some_and(|at| at <= SystemTime::now() + margin);
+        let due = state.token.expires_by(SystemTime::now() + margin);
         if due || state.unauthorized {
             self.refresh(&mut state)?;
         }
@@ -224,9 +221,7 @@ impl UserToken {
                     .user_id
                     .as_ref()
                     .is_none_or(|id| *id == self.shared.user_id)
-                && stored
-                    .expires_at
-                    .is_none_or(|at| at > SystemTime::now() + keeper.refresh_margin)
+                && !stored.expires_by(SystemTime::now() + keeper.refresh_margin)
         });
         let mut token = match newer {
             Some(stored) => stored,
