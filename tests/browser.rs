@@ -8,10 +8,10 @@ mod support;
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use support::{Setup, TempDir, example};
+use support::{Setup, TempDir};
 
 /// Opens `$1` in headless Chromium and writes the DOM it ends on to `$TWITCH_AUTH_TEST_DOM`
 /// (renamed into place once complete), Chromium's stderr beside it, `.log`.
@@ -62,7 +62,8 @@ fn headless_chromium_logs_in_through_the_browser_variable() {
         script.display()
     );
 
-    let mut child = Command::new(example("token"))
+    let mut child = t
+        .token_command()
         .env("BROWSER", &script)
         .env("TWITCH_AUTH_TEST_CHROMIUM", &chromium)
         .env("TWITCH_AUTH_TEST_DOM", &dom)
@@ -70,15 +71,9 @@ fn headless_chromium_logs_in_through_the_browser_variable() {
         // If $BROWSER failed, nothing else is to be opened.
         .env_remove("DISPLAY")
         .env_remove("WAYLAND_DISPLAY")
-        .env_remove("TWITCH_CLIENT_ID")
-        .env_remove("TWITCH_CLIENT_SECRET")
         .args(["--client-id", t.fake.client_id()])
         .args(["--client-secret", t.fake.client_secret()])
-        .args(["--auth-base-url", &t.fake.url()])
-        .args(["--redirect-url", &t.redirect_url()])
         .args(["--scopes", "chat:read chat:edit"])
-        .arg("--path")
-        .arg(&t.path)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

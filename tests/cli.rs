@@ -7,16 +7,8 @@ use std::process::Command;
 use support::{Setup, describe, example, run};
 
 fn command(t: &Setup) -> Command {
-    let mut cmd = Command::new(example("token"));
-    cmd.env_remove("TWITCH_CLIENT_ID")
-        .env_remove("TWITCH_CLIENT_SECRET");
-    cmd.args([
-        "--auth-base-url",
-        &t.fake.url(),
-        "--redirect-url",
-        &t.redirect_url(),
-    ]);
-    cmd.arg("--path").arg(&t.path).arg("--no-browser");
+    let mut cmd = t.token_command();
+    cmd.arg("--no-browser");
     cmd
 }
 

@@ -3,10 +3,10 @@
 
 mod support;
 
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::time::Duration;
 
-use support::{CHAT, Setup, describe, example};
+use support::{CHAT, Setup, describe};
 use twitch_auth::mock::{Endpoint, Fault};
 
 #[test]
@@ -25,18 +25,9 @@ fn two_processes_refresh_a_shared_file_once() {
 
         let children: Vec<_> = (0..2)
             .map(|_| {
-                Command::new(example("token"))
-                    .env_remove("TWITCH_CLIENT_ID")
-                    .env_remove("TWITCH_CLIENT_SECRET")
-                    .args([
-                        "--client-id",
-                        t.fake.client_id(),
-                        "--auth-base-url",
-                        &t.fake.url(),
-                    ])
+                t.token_command()
+                    .args(["--client-id", t.fake.client_id()])
                     .args(["--scopes", "chat:read chat:edit", "--no-browser"])
-                    .arg("--path")
-                    .arg(&t.path)
                     .stdin(Stdio::null())
                     .stdout(Stdio::piped())
                     .stderr(Stdio::piped())

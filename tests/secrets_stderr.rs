@@ -13,19 +13,16 @@ use std::collections::BTreeSet;
 use std::process::{Command, Output};
 use std::time::Duration;
 
-use support::{CHAT, Setup, describe, example, run};
+use support::{CHAT, Setup, describe, run};
 use twitch_auth::mock::{Authorize, Endpoint, Fault};
 use twitch_auth::{Error, Helper, Scope};
 
 fn token_command(t: &Setup) -> Command {
-    let mut cmd = Command::new(example("token"));
+    // Credentials from the environment, so they are not on the command line.
+    let mut cmd = t.token_command();
     cmd.env("TWITCH_CLIENT_ID", t.fake.client_id())
         .env("TWITCH_CLIENT_SECRET", t.fake.client_secret())
-        .args(["--auth-base-url", &t.fake.url()])
-        .args(["--redirect-url", &t.redirect_url()])
-        .args(["--scopes", "chat:read chat:edit", "--no-browser"])
-        .arg("--path")
-        .arg(&t.path);
+        .args(["--scopes", "chat:read chat:edit", "--no-browser"]);
     cmd
 }
 

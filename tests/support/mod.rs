@@ -155,6 +155,22 @@ impl Setup {
         file
     }
 
+    /// The `token` example pointed at this fake, redirect URL and token file, with no
+    /// credentials from the environment (each test says which it gives).
+    pub fn token_command(&self) -> Command {
+        let mut cmd = Command::new(example("token"));
+        cmd.env_remove("TWITCH_CLIENT_ID")
+            .env_remove("TWITCH_CLIENT_SECRET");
+        cmd.args([
+            "--auth-base-url",
+            &self.fake.url(),
+            "--redirect-url",
+            &self.redirect_url(),
+        ]);
+        cmd.arg("--path").arg(&self.path);
+        cmd
+    }
+
     pub fn write_file(&self, bytes: &[u8]) {
         std::fs::create_dir_all(self.path.parent().unwrap()).unwrap();
         std::fs::write(&self.path, bytes).unwrap();
