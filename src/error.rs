@@ -16,8 +16,11 @@ pub type BoxError = Box<dyn StdError + Send + Sync + 'static>;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum Step {
-    /// `GET validate`: checking a stored or new access token.
+    /// `GET validate`: checking a stored access token.
     Validate,
+    /// `GET validate`: asking whose token a pair just obtained (by a refresh or a login) is.
+    /// The pair was saved before this request.
+    ValidateNew,
     /// `POST token` with a refresh token.
     Refresh,
     /// `POST token` with the code from the login redirect.
@@ -34,6 +37,7 @@ impl fmt::Display for Step {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
             Step::Validate => "validating the token",
+            Step::ValidateNew => "validating the new token",
             Step::Refresh => "refreshing the token",
             Step::ExchangeCode => "exchanging the login code for a token",
             Step::StartDevice => "starting the device login",
@@ -161,6 +165,22 @@ pub enum Error {
         /// The error from the file system.
         source: io::Error,
     },
+    /// Another process held the token file's lock for longer than the lock timeout (it may be
+    /// stopped, or hung). Nothing was read, written or requested.
+    LockTimedOut {
+        /// The lock file.
+        path: PathBuf,
+        /// How long the lock was waited for.
+        after: Duration,
+    },
+    /// Another program replaced the stored pair with another user's, or removed it (a log out
+    /// elsewhere), while this handle needed a refresh: the handle's own refresh token is then
+    /// not sent on a guess (it may be spent or revoked). Call `bind()` again.
+    StoreChanged {
+        /// The user whose token the store holds now (login, else id); `None` when it holds
+        /// none.
+        stored_login: Option<String>,
+    },
     /// A custom [`TokenStore`](crate::TokenStore) failed.
     Store {
         /// The store's error.
@@ -178,7 +198,8 @@ pub enum Error {
 
 impl Error {
     /// Whether trying again later may succeed without changing anything: the auth server was
-    /// unreachable, overloaded (5xx, 429) or answered nonsense. The token file was not changed.
+    /// unreachable, overloaded (5xx, 429) or answered nonsense, or another process held the
+    /// token file's lock too long. The message says what happened to the token file.
     ///
     /// ```
     /// # use twitch_auth::{Error, Step};
@@ -188,7 +209,9 @@ impl Error {
     /// ```
     pub fn is_transient(&self) -> bool {
         match self {
-            Error::Unreachable { .. } | Error::InvalidResponse { .. } => true,
+            Error::Unreachable { .. }
+            | Error::InvalidResponse { .. }
+            | Error::LockTimedOut { .. } => true,
             Error::Status { status, .. } => *status >= 500 || *status == 429,
             _ => false,
         }
@@ -197,7 +220,18 @@ impl Error {
     /// Whether only a new login helps: the token and its refresh token were rejected. Apps
     /// should end the user's sessions and call `bind()` again (or ask the user to log in).
     pub fn needs_login(&self) -> bool {
-        matches!(self, Error::LoginRequired)
+        matches!(self, Error::LoginRequired | Error::StoreChanged { .. })
+    }
+
+    /// The same error, as it happened at `step` (a validation of a pair just saved).
+    pub(crate) fn at_step(mut self, new_step: Step) -> Error {
+        if let Error::Unreachable { step, .. }
+        | Error::Status { step, .. }
+        | Error::InvalidResponse { step, .. } = &mut self
+        {
+            *step = new_step;
+        }
+        self
     }
 
     /// The request to the auth server this error happened in, if any.
@@ -226,8 +260,9 @@ impl fmt::Display for Error {
             }
             Error::Unreachable { step, reason, .. } => write!(
                 f,
-                "could not reach the Twitch auth server while {step} ({reason}); the token file \
-                 was not changed, try again later"
+                "could not reach the Twitch auth server while {step} ({reason}); {}, try again \
+                 later",
+                file_fate(*step)
             ),
             Error::Status {
                 step,
@@ -241,7 +276,7 @@ impl fmt::Display for Error {
                 }
                 write!(f, " while {step}")?;
                 if self.is_transient() {
-                    f.write_str("; the token file was not changed, try again later")?;
+                    write!(f, "; {}, try again later", file_fate(*step))?;
                     if let Some(wait) = retry_after {
                         write!(f, " (in {} s, the server asks)", wait.as_secs())?;
                     }
@@ -250,8 +285,8 @@ impl fmt::Display for Error {
             }
             Error::InvalidResponse { step, detail } => write!(
                 f,
-                "unexpected answer from the Twitch auth server while {step}: {detail}; the \
-                 token file was not changed"
+                "unexpected answer from the Twitch auth server while {step}: {detail}; {}",
+                file_fate(*step)
             ),
             Error::PortInUse {
                 addr, redirect_url, ..
@@ -307,6 +342,25 @@ impl fmt::Display for Error {
             Error::File { path, action, .. } => {
                 write!(f, "could not {action} the token file {}", path.display())
             }
+            Error::LockTimedOut { path, after } => write!(
+                f,
+                "another process held the token file's lock {} for more than {} s (it may be \
+                 stopped or hung); nothing was changed, try again when it has finished, or \
+                 allow more time with Helper::lock_timeout",
+                path.display(),
+                after.as_secs()
+            ),
+            Error::StoreChanged {
+                stored_login: Some(login),
+            } => write!(
+                f,
+                "another program replaced the stored token with {login}'s; call bind() again \
+                 to use it or to log in"
+            ),
+            Error::StoreChanged { stored_login: None } => f.write_str(
+                "another program removed the stored token (a log out?); call bind() again to \
+                 log in",
+            ),
             Error::Store { .. } => f.write_str("the token store failed"),
             Error::LoginRequired => f.write_str(
                 "Twitch rejects the token and its refresh token: the user must log in again",
@@ -318,6 +372,15 @@ impl fmt::Display for Error {
                 after.as_secs()
             ),
         }
+    }
+}
+
+/// What a failed request left in the token store, said truly: only a validation of a pair just
+/// obtained comes after a save.
+fn file_fate(step: Step) -> &'static str {
+    match step {
+        Step::ValidateNew => "the new pair was saved first",
+        _ => "the token file was not changed",
     }
 }
 

@@ -6,11 +6,12 @@
 //! Those extra keys are trusted only while `token_fingerprint` matches `token`: pyTwitchAPI, or a
 //! hand edit, may replace the pair and leave keys that describe an older token.
 
-use std::fs::{self, File, OpenOptions};
+use std::ffi::{OsStr, OsString};
+use std::fs::{self, File, OpenOptions, TryLockError};
 use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, UNIX_EPOCH};
+use std::time::{Duration, Instant, UNIX_EPOCH};
 
 use serde::Serialize;
 use serde_json::{Map, Value};
@@ -20,20 +21,52 @@ use crate::{Error, Scope, StoreLock, StoredToken, TokenStore};
 /// A token file larger than this is not ours; it is treated as unusable, not read into memory.
 const MAX_FILE_SIZE: u64 = 1024 * 1024;
 
+/// How long [`FileStore::lock`] waits for another process by default: longer than a holder
+/// needs for its requests (a validation and a refresh, each bounded by the HTTP timeout), short
+/// enough that a stopped holder is reported rather than waited for.
+const DEFAULT_LOCK_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// The longest lock wait a setter accepts: a day is "forever" for any program that asks.
+const MAX_LOCK_TIMEOUT: Duration = Duration::from_secs(24 * 60 * 60);
+
+/// What [`FileStore::prepare_save`] writes to prove a save would fit: more than a record with
+/// two of the longest tokens the crate sends (4 KiB each).
+const SAVE_RESERVE: usize = 16 * 1024;
+
 /// The token file, pyTwitchAPI-compatible; the default [`TokenStore`].
 ///
 /// Beside `user_token.json` it keeps `user_token.json.lock`, an empty file whose OS lock makes
 /// processes that share the token take turns; it is never deleted, since deleting a lock file
-/// races with the next process that opens it.
+/// races with the next process that opens it. The lock is held only around reading,
+/// refreshing and saving, never while a person logs in, and waiting for it is bounded
+/// ([`lock_timeout`](Self::lock_timeout)). Neither the lock file nor a temporary file is ever
+/// created through a symbolic link.
+///
+/// A token file on a read-only mount (a mounted secret) is still read and its token reused;
+/// only a refresh or a login, whose result could not be kept, is refused before any request.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FileStore {
     path: PathBuf,
+    lock_timeout: Duration,
 }
 
 impl FileStore {
     /// The store for the token file at `path`. Nothing is read or written until it is used.
     pub fn new(path: impl Into<PathBuf>) -> Self {
-        FileStore { path: path.into() }
+        FileStore {
+            path: path.into(),
+            lock_timeout: DEFAULT_LOCK_TIMEOUT,
+        }
+    }
+
+    /// How long [`lock`](TokenStore::lock) waits for another process that holds the lock
+    /// (one that was stopped, or hangs) before it fails with [`Error::LockTimedOut`]. Values
+    /// above a day are taken as a day.
+    ///
+    /// Defaults to 60 seconds.
+    pub fn lock_timeout(mut self, timeout: Duration) -> Self {
+        self.lock_timeout = timeout.min(MAX_LOCK_TIMEOUT);
+        self
     }
 
     /// The token file.
@@ -84,6 +117,21 @@ impl TokenStore for FileStore {
         write_atomically(&self.path, &record(token)).map_err(|e| self.error("write", e))
     }
 
+    /// Creates, writes and syncs a temporary file of [`SAVE_RESERVE`] bytes beside the token
+    /// file, then removes it: a read-only mount, a directory the process may not write to, or
+    /// a full disk fail here, before a refresh token or a login code is spent.
+    fn prepare_save(&self) -> Result<(), Error> {
+        (|| {
+            check_path(&self.path)?;
+            create_private_dir(parent_dir(&self.path))?;
+            let temp = temp_path(&self.path);
+            let written = write_synced(&temp, &[b' '; SAVE_RESERVE]);
+            let _ = fs::remove_file(&temp);
+            written
+        })()
+        .map_err(|e| self.error("write", e))
+    }
+
     fn delete(&self) -> Result<(), Error> {
         sweep_stale_temps(parent_dir(&self.path), &self.path);
         match fs::remove_file(&self.path) {
@@ -94,21 +142,87 @@ impl TokenStore for FileStore {
 
     fn lock(&self) -> Result<StoreLock<'_>, Error> {
         let lock_path = self.lock_path();
-        let locked = (|| {
-            create_private_dir(parent_dir(&lock_path))?;
-            let file = private_options()
-                .read(true)
-                .write(true)
-                .create(true)
-                .truncate(false)
-                .open(&lock_path)?;
-            file.lock()?;
-            Ok(file) // unlocked when closed
-        })();
-        locked
-            .map(StoreLock::new)
-            .map_err(|e| self.error("lock", e))
+        let file = match open_lock_file(&lock_path) {
+            Ok(Some(file)) => file,
+            // Nobody here can write the store, so nothing here will spend a refresh token.
+            Ok(None) => return Ok(StoreLock::new(())),
+            Err(e) => return Err(self.error("lock", e)),
+        };
+        let start = Instant::now();
+        let mut pause = Duration::from_millis(1);
+        loop {
+            match file.try_lock() {
+                Ok(()) => return Ok(StoreLock::new(file)), // unlocked when closed
+                Err(TryLockError::WouldBlock) => {
+                    let waited = start.elapsed();
+                    if waited >= self.lock_timeout {
+                        return Err(Error::LockTimedOut {
+                            path: lock_path,
+                            after: self.lock_timeout,
+                        });
+                    }
+                    std::thread::sleep(pause.min(self.lock_timeout - waited));
+                    pause = (pause * 2).min(Duration::from_millis(50));
+                }
+                Err(TryLockError::Error(e)) => return Err(self.error("lock", e)),
+            }
+        }
     }
+}
+
+/// Opens the lock file, creating it if need be, never through a symbolic link (a dangling link
+/// would make us create its target, anywhere, as whoever we run as). `None` when the directory
+/// cannot be written and holds no lock file: a read-only store needs no lock.
+fn open_lock_file(lock_path: &Path) -> io::Result<Option<File>> {
+    refuse_symlink(lock_path)?;
+    let mut options = private_options();
+    options.read(true).write(true).create(true).truncate(false);
+    let created = create_private_dir(parent_dir(lock_path))
+        .and_then(|()| no_follow(&mut options).open(lock_path));
+    match created {
+        Ok(file) => Ok(Some(file)),
+        Err(e) if is_unwritable(&e) => {
+            // A lock file that exists can still be locked through a read-only handle.
+            match no_follow(OpenOptions::new().read(true)).open(lock_path) {
+                Ok(file) => Ok(Some(file)),
+                Err(missing) if missing.kind() == io::ErrorKind::NotFound => Ok(None),
+                Err(_) => Err(e),
+            }
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// Whether an error says the place cannot be written (read-only mount, no permission).
+fn is_unwritable(e: &io::Error) -> bool {
+    matches!(
+        e.kind(),
+        io::ErrorKind::ReadOnlyFilesystem | io::ErrorKind::PermissionDenied
+    )
+}
+
+/// Fails when `path` is a symbolic link, saying so; `no_follow` closes the race that remains.
+fn refuse_symlink(path: &Path) -> io::Result<()> {
+    if fs::symlink_metadata(path).is_ok_and(|meta| meta.file_type().is_symlink()) {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!(
+                "{} is a symbolic link, and the lock file is never opened through one: remove it",
+                path.display()
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// Makes `open` fail on a symbolic link instead of following it.
+fn no_follow(options: &mut OpenOptions) -> &mut OpenOptions {
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::custom_flags(options, libc::O_NOFOLLOW);
+    // FILE_FLAG_OPEN_REPARSE_POINT: open a link itself, never its target.
+    #[cfg(windows)]
+    std::os::windows::fs::OpenOptionsExt::custom_flags(options, 0x0020_0000);
+    options
 }
 
 /// What is written: the pair first, under pyTwitchAPI's names.
@@ -208,7 +322,7 @@ fn write_atomically(path: &Path, record: &Record<'_>) -> io::Result<()> {
     let dir = parent_dir(path);
     create_private_dir(dir)?;
     sweep_stale_temps(dir, path);
-    let temp = temp_path(dir, path);
+    let temp = temp_path(path);
     let written = write_synced(&temp, &json).and_then(|()| fs::rename(&temp, path));
     if written.is_err() {
         let _ = fs::remove_file(&temp);
@@ -222,22 +336,18 @@ fn write_atomically(path: &Path, record: &Record<'_>) -> io::Result<()> {
 const STALE_TEMP_AGE: Duration = Duration::from_secs(60);
 
 /// Removes the temporary files of writers that died before their rename (a crash, a SIGKILL):
-/// each holds a token pair, and nothing else would ever remove them. A file counts as stale when
-/// it is a minute old, or (on Linux) when the process that wrote it is gone.
+/// each holds a token pair, and nothing else would ever remove them. Only this store's own
+/// temporary names count ([`temp_writer`]); a file counts as stale when it is a minute old, or
+/// (on Linux) when the process that wrote it is gone.
 fn sweep_stale_temps(dir: &Path, path: &Path) {
-    let Some(name) = path.file_name().and_then(|name| name.to_str()) else {
+    let Some(name) = path.file_name() else {
         return;
     };
-    let prefix = format!(".{name}.");
     let Ok(entries) = fs::read_dir(dir) else {
         return;
     };
     for entry in entries.flatten() {
-        let file_name = entry.file_name();
-        let Some(rest) = file_name.to_str().and_then(|n| n.strip_prefix(&prefix)) else {
-            continue;
-        };
-        let Some(pid) = rest.strip_suffix(".tmp").and_then(|r| r.split('.').next()) else {
+        let Some(pid) = temp_writer(&entry.file_name(), name) else {
             continue;
         };
         let old = entry
@@ -250,22 +360,43 @@ fn sweep_stale_temps(dir: &Path, path: &Path) {
     }
 }
 
+/// The writer's process id when `file_name` is exactly a temporary name of the token file
+/// `token_name` (`.NAME.PID.N.tmp`, see [`temp_path`]), else `None`. Compared as bytes, so a
+/// name that is not UTF-8 is swept too; two numbers exactly, so the temporary files of a
+/// neighbouring store named `NAME.5` (`.NAME.5.PID.N.tmp`) never match.
+fn temp_writer(file_name: &OsStr, token_name: &OsStr) -> Option<u32> {
+    let rest = file_name
+        .as_encoded_bytes()
+        .strip_prefix(b".")?
+        .strip_prefix(token_name.as_encoded_bytes())?
+        .strip_prefix(b".")?
+        .strip_suffix(b".tmp")?;
+    let dot = rest.iter().position(|&b| b == b'.')?;
+    let (pid, counter) = (&rest[..dot], &rest[dot + 1..]);
+    let digits = |part: &[u8]| !part.is_empty() && part.iter().all(u8::is_ascii_digit);
+    if !digits(pid) || !digits(counter) {
+        return None;
+    }
+    std::str::from_utf8(pid).ok()?.parse().ok()
+}
+
 /// Whether the process with this id has ended; `false` where that cannot be told.
-fn writer_is_gone(pid: &str) -> bool {
-    let Ok(pid) = pid.parse::<u32>() else {
-        return false;
-    };
+fn writer_is_gone(pid: u32) -> bool {
     if pid == std::process::id() {
         return false; // another thread of ours may be writing right now
     }
     cfg!(target_os = "linux") && !Path::new("/proc").join(pid.to_string()).exists()
 }
 
-fn temp_path(dir: &Path, path: &Path) -> PathBuf {
+/// A new temporary name beside the token file: `.NAME.PID.N.tmp`, the name kept as the OS
+/// gave it (not UTF-8 is fine), so that [`temp_writer`] recognises it.
+fn temp_path(path: &Path) -> PathBuf {
     static COUNTER: AtomicU64 = AtomicU64::new(0);
-    let name = path.file_name().unwrap_or_default().to_string_lossy();
     let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-    dir.join(format!(".{name}.{}.{n}.tmp", std::process::id()))
+    let mut name = OsString::from(".");
+    name.push(path.file_name().unwrap_or_default());
+    name.push(format!(".{}.{n}.tmp", std::process::id()));
+    parent_dir(path).join(name)
 }
 
 fn parent_dir(path: &Path) -> &Path {
@@ -392,6 +523,32 @@ mod tests {
             assert_eq!(
                 (token.access_token, token.refresh_token),
                 (AccessToken::new("a"), RefreshToken::new("r"))
+            );
+        }
+    }
+
+    #[test]
+    fn temporary_names_are_recognised_exactly() {
+        let name = OsStr::new("user_token.json");
+        let temp = temp_path(Path::new("dir/user_token.json"));
+        let temp_name = temp.file_name().unwrap();
+        assert_eq!(temp_writer(temp_name, name), Some(std::process::id()));
+        let cases = [
+            (".user_token.json.12.0.tmp", Some(12)),
+            (".user_token.json.5.12.0.tmp", None), // the store `user_token.json.5`'s
+            (".user_token.json.12.tmp", None),
+            (".user_token.json.12.0.tmp.x", None),
+            (".user_token.json..0.tmp", None),
+            (".user_token.json.x.0.tmp", None),
+            ("user_token.json.12.0.tmp", None),
+            (".user_token.jsonx.12.0.tmp", None),
+            (".user_token.json.99999999999.0.tmp", None), // not a process id
+        ];
+        for (file_name, want) in cases {
+            assert_eq!(
+                temp_writer(OsStr::new(file_name), name),
+                want,
+                "{file_name}"
             );
         }
     }

@@ -11,12 +11,19 @@ use crate::app::{App, DEFAULT_REDIRECT_URL, Redirect, TWITCH_AUTH_BASE_URL};
 use crate::code_flow::UrlCallback;
 use crate::device_flow::DeviceCallback;
 use crate::error::BoxError;
-use crate::keeper::{Keeper, RefreshCallback, missing, stored_from};
+use crate::keeper::{Fresh, Keeper, RefreshCallback, missing, stored_from};
 use crate::login::{Login, LoginContext, LoginSettings, check_fit};
 use crate::oauth::{Client, Validation};
 use crate::{
     ClientSecret, DeviceCode, Error, FileStore, Outcome, Scope, StoredToken, TokenStore, UserToken,
 };
+
+/// The longest login, lock or refresh-margin wait a setter accepts: a day is "forever" for any
+/// program that asks, and keeps all time arithmetic far from overflowing.
+const MAX_WAIT: Duration = Duration::from_secs(24 * 60 * 60);
+
+/// The longest HTTP timeout a setter accepts.
+const MAX_HTTP_TIMEOUT: Duration = Duration::from_secs(60 * 60);
 
 /// Gets a Twitch user token with the given scopes: reused, refreshed or newly generated.
 ///
@@ -34,7 +41,10 @@ use crate::{
 #[must_use = "a Helper does nothing until bind() is called"]
 pub struct Helper {
     scopes: Vec<Scope>,
-    store: Arc<dyn TokenStore>,
+    path: PathBuf,
+    /// A store given to [`store`](Helper::store); the token file at `path` otherwise.
+    store: Option<Arc<dyn TokenStore>>,
+    lock_timeout: Duration,
     client_id: Option<String>,
     client_secret: Option<ClientSecret>,
     auth_base_url: String,
@@ -60,7 +70,9 @@ impl Helper {
         let scopes: BTreeSet<Scope> = scopes.into_iter().collect();
         Helper {
             scopes: scopes.into_iter().collect(),
-            store: Arc::new(FileStore::new("user_token.json")),
+            path: PathBuf::from("user_token.json"),
+            store: None,
+            lock_timeout: Duration::from_secs(60),
             client_id: None,
             client_secret: None,
             auth_base_url: TWITCH_AUTH_BASE_URL.to_owned(),
@@ -84,7 +96,20 @@ impl Helper {
     ///
     /// Defaults to `user_token.json` in the current directory, the file pyTwitchAPI uses.
     pub fn path(mut self, path: impl Into<PathBuf>) -> Self {
-        self.store = Arc::new(FileStore::new(path));
+        self.path = path.into();
+        self.store = None;
+        self
+    }
+
+    /// How long `bind()` and the token's refreshes wait for another process that holds the
+    /// token file's lock (one stopped in a debugger, or hung) before they fail with
+    /// [`Error::LockTimedOut`]. The lock is held only around reading, refreshing and saving,
+    /// never during a login. Values above a day are taken as a day. A custom
+    /// [`store`](Self::store) bounds its own lock.
+    ///
+    /// Defaults to 60 seconds.
+    pub fn lock_timeout(mut self, timeout: Duration) -> Self {
+        self.lock_timeout = timeout.min(MAX_WAIT);
         self
     }
 
@@ -93,7 +118,7 @@ impl Helper {
     ///
     /// Defaults to the file `user_token.json` in the current directory.
     pub fn store(mut self, store: impl TokenStore + 'static) -> Self {
-        self.store = Arc::new(store);
+        self.store = Some(Arc::new(store));
         self
     }
 
@@ -169,19 +194,20 @@ impl Helper {
     }
 
     /// How long a browser or device login is waited for before `bind()` gives up with
-    /// [`Error::LoginTimedOut`].
+    /// [`Error::LoginTimedOut`]. Values above a day are taken as a day.
     ///
     /// Defaults to 5 minutes.
     pub fn login_timeout(mut self, timeout: Duration) -> Self {
-        self.login_timeout = timeout;
+        self.login_timeout = timeout.min(MAX_WAIT);
         self
     }
 
-    /// The longest one request to the auth server may take, connecting included.
+    /// The longest one request to the auth server may take, connecting included. Values are
+    /// taken as at least 1 millisecond and at most an hour.
     ///
     /// Defaults to 30 seconds.
     pub fn http_timeout(mut self, timeout: Duration) -> Self {
-        self.http_timeout = timeout.max(Duration::from_millis(1));
+        self.http_timeout = timeout.clamp(Duration::from_millis(1), MAX_HTTP_TIMEOUT);
         self
     }
 
@@ -259,11 +285,12 @@ impl Helper {
     }
 
     /// How long before its expiry [`UserToken::access_token`] refreshes a token, so it never
-    /// hands out one about to expire.
+    /// hands out one about to expire. Values above a day are taken as a day (Twitch's tokens
+    /// live about four hours, so a day means "refresh at every call").
     ///
     /// Defaults to 60 seconds.
     pub fn refresh_margin(mut self, margin: Duration) -> Self {
-        self.refresh_margin = margin;
+        self.refresh_margin = margin.min(MAX_WAIT);
         self
     }
 
@@ -282,49 +309,84 @@ impl Helper {
     /// 1. Read the stored pair. None or unusable: go to 5 (a bad file is left alone until a new
     ///    token is in hand).
     /// 2. If the store says the token has expired, go to 4; otherwise validate it.
-    /// 3. Valid, for this app, for a user, with every requested scope: [`Outcome::Reused`].
-    ///    Valid but lacking scopes or for another app: go to 5. Invalid: go to 4.
-    /// 4. Refresh, save the new pair, and if it has the scopes: [`Outcome::Refreshed`].
-    ///    Refresh token rejected: go to 5.
-    /// 5. Log in (browser, device, or your generator), validate the new token, save:
+    /// 3. Valid, for this app, for a user, with every requested scope: [`Outcome::Reused`]
+    ///    (a file that lacks what the validation said, such as pyTwitchAPI's, is completed
+    ///    where it can be written). Valid but lacking scopes or for another app: go to 5.
+    ///    Invalid: go to 4.
+    /// 4. Check that the store can be written, refresh, save the new pair, and if it has the
+    ///    scopes: [`Outcome::Refreshed`]. Refresh token rejected: go to 5.
+    /// 5. Check that the store can be written, log in (browser, device, or your generator),
+    ///    save the new pair, then validate it and save what the validation said:
     ///    [`Outcome::Generated`].
     ///
-    /// The store stays locked meanwhile, so processes sharing a token file take turns: a second
-    /// one finds the pair the first one refreshed, and does not spend the refresh token again.
+    /// Steps 1 to 4 hold the store's lock, so processes sharing a token file take turns: a
+    /// second one finds the pair the first one refreshed, and does not spend the refresh token
+    /// again. No lock is held while a person logs in (step 5): other processes' refreshes do not
+    /// wait for them; the lock is taken again to save.
+    ///
+    /// A save that fails after the request (the disk filled up in between) does not lose the
+    /// pair: the returned token keeps it, reports the failure on stderr, and saves it again
+    /// later ([`UserToken::is_saved`], [`UserToken::save`]).
     ///
     /// # Errors
     ///
-    /// Settings that cannot work, before any request; a request that failed (unreachable, timed
-    /// out, 5xx, 429), which never starts a login nor touches the file
-    /// ([`Error::is_transient`]); a login that failed or was declined; a store that could not
-    /// be written. See [`Error`].
+    /// Settings that cannot work, before any request; a store that cannot be written, before
+    /// a refresh token or a login is spent ([`Error::File`]); a lock another process held too
+    /// long ([`Error::LockTimedOut`]); a request that failed (unreachable, timed out, 5xx, 429),
+    /// which never starts a login ([`Error::is_transient`]); a login that failed or was
+    /// declined. See [`Error`].
     pub fn bind(&self) -> Result<UserToken, Error> {
         let keeper = self.keeper()?;
-        let store = Arc::clone(&keeper.store);
-        let _lock = store.lock()?;
-        if let Some(stored) = store.load()?
-            && let Some((token, outcome)) = self.reuse_or_refresh(&keeper, stored)?
-        {
-            return Ok(UserToken::new(keeper, token, outcome));
+        if let Some((fresh, outcome)) = self.reuse_or_refresh(&keeper)? {
+            return Ok(UserToken::new(keeper, fresh, outcome));
         }
+        keeper.store.prepare_save()?; // before the user logs in and a code is spent
         let token = self
             .login
             .run(&keeper.app, &keeper.client, &self.login_settings())?;
-        store.save(&token)?;
-        Ok(UserToken::new(keeper, token, Outcome::Generated))
+        // The pair is saved before any further request: a failed validation must not lose a
+        // pair the user just consented to.
+        let (fresh, lock) = match keeper.store.lock() {
+            Ok(held) => (keeper.keep(token), Some(held)),
+            Err(e) => (
+                Fresh {
+                    token,
+                    unsaved: Some(e),
+                },
+                None,
+            ),
+        };
+        let validated = keeper.validate_new(fresh);
+        drop(lock);
+        let (fresh, info) = validated?;
+        check_fit(&keeper.app, &self.scopes, &info)?;
+        Ok(UserToken::new(keeper, fresh, Outcome::Generated))
     }
 
-    /// Steps 2 to 4: `None` when only a new login helps.
-    fn reuse_or_refresh(
-        &self,
-        keeper: &Keeper,
-        stored: StoredToken,
-    ) -> Result<Option<(StoredToken, Outcome)>, Error> {
+    /// Steps 1 to 4, under the store's lock: `None` when only a new login helps.
+    fn reuse_or_refresh(&self, keeper: &Keeper) -> Result<Option<(Fresh, Outcome)>, Error> {
+        let _lock = keeper.store.lock()?;
+        let Some(stored) = keeper.store.load()? else {
+            return Ok(None);
+        };
         if !stored.expires_by(SystemTime::now()) {
             match keeper.validate(&stored.access_token)? {
                 Validation::Valid(info) if check_fit(&keeper.app, &self.scopes, &info).is_ok() => {
-                    let token = stored_from(stored.access_token, stored.refresh_token, info);
-                    return Ok(Some((token, Outcome::Reused)));
+                    let token = stored_from(
+                        stored.access_token.clone(),
+                        stored.refresh_token.clone(),
+                        info,
+                    );
+                    if !describes(&stored, &token) {
+                        // Completed so that its next expiry costs one request; quietly left
+                        // as it is where it cannot be written: reuse needs no write access.
+                        let _ = keeper.store.save(&token);
+                    }
+                    let fresh = Fresh {
+                        token,
+                        unsaved: None,
+                    };
+                    return Ok(Some((fresh, Outcome::Reused)));
                 }
                 // A refresh cannot add scopes nor move the token to another app.
                 Validation::Valid(_) => return Ok(None),
@@ -332,11 +394,11 @@ impl Helper {
             }
         }
         // Saved before it is used, and kept even when it lacks scopes: a login may still fail.
-        let Some(token) = keeper.refresh(&stored)? else {
+        let Some(fresh) = keeper.refresh(&stored)? else {
             return Ok(None);
         };
-        let has_scopes = missing(&self.scopes, &token.scopes).is_empty();
-        Ok(has_scopes.then_some((token, Outcome::Refreshed)))
+        let has_scopes = missing(&self.scopes, &fresh.token.scopes).is_empty();
+        Ok(has_scopes.then_some((fresh, Outcome::Refreshed)))
     }
 
     /// Checks the settings, before any request, and ties them to the store and HTTP client.
@@ -354,10 +416,14 @@ impl Helper {
             .client
             .get_or_init(|| Client::new(&app, self.http_timeout))
             .clone();
+        let store = match &self.store {
+            Some(store) => Arc::clone(store),
+            None => Arc::new(FileStore::new(&self.path).lock_timeout(self.lock_timeout)),
+        };
         Ok(Keeper {
             app,
             client,
-            store: Arc::clone(&self.store),
+            store,
             on_refresh: self.on_refresh.clone(),
             refresh_margin: self.refresh_margin,
             validate_interval: self.validate_interval,
@@ -378,6 +444,15 @@ impl Helper {
     }
 }
 
+/// Whether the stored record already says all that `validated` does (whose token it is, its
+/// scopes, whether it expires), so that rewriting it would add nothing.
+fn describes(stored: &StoredToken, validated: &StoredToken) -> bool {
+    let client_id = validated.client_id.as_deref().unwrap_or_default();
+    stored.identity_for(client_id).is_some()
+        && stored.scopes == validated.scopes
+        && (stored.expires_at.is_some() || validated.expires_at.is_none())
+}
+
 impl fmt::Debug for Helper {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let login = match self.login {
@@ -388,7 +463,9 @@ impl fmt::Debug for Helper {
         // Listed by hand, so a new field is never printed by accident.
         f.debug_struct("Helper")
             .field("scopes", &self.scopes)
+            .field("path", &self.path)
             .field("store", &self.store)
+            .field("lock_timeout", &self.lock_timeout)
             .field("client_id", &self.client_id)
             .field("client_secret", &self.client_secret)
             .field("auth_base_url", &self.auth_base_url)

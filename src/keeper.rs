@@ -8,13 +8,12 @@ use std::time::{Duration, SystemTime};
 
 use crate::app::App;
 use crate::oauth::{Client, Refresh, TokenInfo, Validation};
-use crate::{AccessToken, Error, RefreshToken, Scope, StoredToken, TokenStore};
+use crate::{AccessToken, Error, RefreshToken, Scope, Step, StoredToken, TokenStore};
 
-/// Told about every refreshed pair, after it was saved.
+/// Told about every refreshed pair, after it was saved (or kept in memory when the save failed).
 pub(crate) type RefreshCallback = dyn Fn(&StoredToken) + Send + Sync;
 
 /// The app, its HTTP client and the store, with the settings of the long-lived token.
-#[derive(Clone)]
 pub(crate) struct Keeper {
     pub(crate) app: App,
     pub(crate) client: Client,
@@ -26,13 +25,26 @@ pub(crate) struct Keeper {
     pub(crate) validate_interval: Duration,
 }
 
+/// A pair just obtained (by a refresh or a login), and whether the store kept it.
+#[derive(Debug)]
+pub(crate) struct Fresh {
+    pub(crate) token: StoredToken,
+    /// Why the save after the request failed: the pair is then kept in memory only, by the
+    /// handle, which saves it again later. Never dropped: its refresh token may be the only one
+    /// left.
+    pub(crate) unsaved: Option<Error>,
+}
+
 impl Keeper {
-    /// Refreshes `stored` and saves the new pair before returning it: a rotated refresh token
-    /// may be single use. `None` when Twitch rejects the refresh token.
+    /// Refreshes `from` and saves the new pair before returning it: a rotated refresh token may
+    /// be single use. `None` when Twitch rejects the refresh token. Nothing is requested when
+    /// the store cannot be written ([`TokenStore::prepare_save`]).
     ///
-    /// The caller holds the store's lock.
-    pub(crate) fn refresh(&self, stored: &StoredToken) -> Result<Option<StoredToken>, Error> {
-        let grant = match self.client.refresh(&self.app, &stored.refresh_token)? {
+    /// The caller holds the store's lock, and `from` is the pair the store holds (or the
+    /// handle's own pair while a save of it is pending).
+    pub(crate) fn refresh(&self, from: &StoredToken) -> Result<Option<Fresh>, Error> {
+        self.store.prepare_save()?;
+        let grant = match self.client.refresh(&self.app, &from.refresh_token)? {
             Refresh::Granted(grant) => grant,
             Refresh::Rejected => return Ok(None),
         };
@@ -41,33 +53,58 @@ impl Keeper {
             // Keep the old refresh token if the answer carries none.
             refresh_token: grant
                 .refresh_token
-                .unwrap_or_else(|| stored.refresh_token.clone()),
+                .unwrap_or_else(|| from.refresh_token.clone()),
             client_id: Some(self.app.client_id.clone()),
             user_id: None,
             login: None,
             scopes: sorted(grant.scopes),
             expires_at: expires_after(grant.expires_in),
         };
-        if let Some((user_id, login)) = stored.identity_for(&self.app.client_id) {
+        if let Some((user_id, login)) = from.identity_for(&self.app.client_id) {
             token.user_id = Some(user_id);
             token.login = Some(login);
         }
-        self.store.save(&token)?;
-        if token.user_id.is_none() {
-            // The store did not say whose token it is (a pyTwitchAPI file): ask Twitch, now that
-            // the new pair is safe.
-            match self.client.validate(&self.app, &token.access_token)? {
-                Validation::Valid(info) => {
-                    token = stored_from(token.access_token, token.refresh_token, info)
-                }
-                Validation::Rejected => return Err(Error::NewTokenRejected),
-            }
-            self.store.save(&token)?;
+        let mut fresh = self.keep(token);
+        if fresh.token.user_id.is_none() {
+            // The store did not say whose token it is (a pyTwitchAPI file): ask Twitch, now
+            // that the new pair is safe.
+            fresh = self.validate_new(fresh)?.0;
         }
         if let Some(on_refresh) = &self.on_refresh {
-            on_refresh(&token);
+            on_refresh(&fresh.token);
         }
-        Ok(Some(token))
+        Ok(Some(fresh))
+    }
+
+    /// Saves a pair just obtained. A failed save keeps the pair, with the error.
+    pub(crate) fn keep(&self, token: StoredToken) -> Fresh {
+        let unsaved = self.store.save(&token).err();
+        Fresh { token, unsaved }
+    }
+
+    /// Asks Twitch whose a pair just obtained (and saved first) is, and saves it again with
+    /// the answer. Returns the answer too, for the caller's checks.
+    ///
+    /// # Errors
+    ///
+    /// A failed request, reported at [`Step::ValidateNew`], whose message says the pair was
+    /// saved; or, when it was not, the save's error, which is then the truth that matters.
+    pub(crate) fn validate_new(&self, fresh: Fresh) -> Result<(Fresh, TokenInfo), Error> {
+        let answer = self.client.validate(&self.app, &fresh.token.access_token);
+        let info = match (answer, fresh.unsaved) {
+            (Ok(Validation::Valid(info)), _) => info,
+            (_, Some(save_error)) => return Err(save_error),
+            (Ok(Validation::Rejected), None) => return Err(Error::NewTokenRejected),
+            (Err(e), None) => return Err(e.at_step(Step::ValidateNew)),
+        };
+        let token = stored_from(
+            fresh.token.access_token,
+            fresh.token.refresh_token,
+            info.clone(),
+        );
+        // The pair itself is safe already; a failure here only loses what validate said.
+        let unsaved = self.store.save(&token).err();
+        Ok((Fresh { token, unsaved }, info))
     }
 
     /// `GET validate`.

@@ -1,5 +1,5 @@
 //! Step 5 of `bind()`: getting a new token, by the browser login, the device login or the app's
-//! own generator, and validating it once.
+//! own generator. The caller saves the pair, then validates it (see `Helper::bind`).
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -9,9 +9,9 @@ use crate::app::{App, Redirect};
 use crate::code_flow::{CodeFlow, UrlCallback};
 use crate::device_flow::{DeviceCallback, DeviceFlow};
 use crate::error::BoxError;
-use crate::keeper::{missing, stored_from};
-use crate::oauth::{Client, TokenInfo, Validation};
-use crate::{AccessToken, ClientSecret, Error, RefreshToken, Scope, StoredToken};
+use crate::keeper::{expires_after, missing, sorted};
+use crate::oauth::{Client, TokenInfo};
+use crate::{ClientSecret, Error, RefreshToken, Scope, StoredToken};
 
 pub(crate) type GeneratorFn =
     dyn Fn(&LoginContext<'_>, &[Scope]) -> Result<(String, String), BoxError> + Send + Sync;
@@ -70,14 +70,15 @@ impl LoginContext<'_> {
 }
 
 impl Login {
-    /// Logs in and validates the new token once: whose it is, when it expires, its scopes.
+    /// Logs in and returns the new pair with what the login said about it (scopes, expiry),
+    /// not yet validated: the caller saves it before any further request.
     pub(crate) fn run(
         &self,
         app: &App,
         client: &Client,
         settings: &LoginSettings<'_>,
     ) -> Result<StoredToken, Error> {
-        let (access, refresh) = match self {
+        let grant = match self {
             Login::Custom(generator) => {
                 let context = LoginContext {
                     app,
@@ -85,11 +86,12 @@ impl Login {
                 };
                 let (access, refresh) =
                     generator(&context, settings.scopes).map_err(generator_error)?;
-                (AccessToken::new(access), RefreshToken::new(refresh))
+                // Nothing else is known until Twitch is asked whose token it is.
+                return Ok(StoredToken::new(access, refresh));
             }
             Login::Browser => {
                 let redirect = Redirect::parse(settings.redirect_url)?;
-                let grant = CodeFlow {
+                CodeFlow {
                     app,
                     client,
                     scopes: settings.scopes,
@@ -102,35 +104,27 @@ impl Login {
                     force_verify: settings.force_verify,
                     timeout: settings.timeout,
                 }
-                .run()?;
-                (
-                    grant.access_token,
-                    grant.refresh_token.unwrap_or_else(|| RefreshToken::new("")),
-                )
+                .run()?
             }
-            Login::Device => {
-                let grant = DeviceFlow {
-                    app,
-                    client,
-                    scopes: settings.scopes,
-                    open_browser: settings.open_browser,
-                    on_code: settings.on_device_code,
-                    timeout: settings.timeout,
-                }
-                .run()?;
-                (
-                    grant.access_token,
-                    grant.refresh_token.unwrap_or_else(|| RefreshToken::new("")),
-                )
+            Login::Device => DeviceFlow {
+                app,
+                client,
+                scopes: settings.scopes,
+                open_browser: settings.open_browser,
+                on_code: settings.on_device_code,
+                timeout: settings.timeout,
             }
+            .run()?,
         };
-        match client.validate(app, &access)? {
-            Validation::Valid(info) => {
-                check_fit(app, settings.scopes, &info)?;
-                Ok(stored_from(access, refresh, info))
-            }
-            Validation::Rejected => Err(Error::NewTokenRejected),
-        }
+        Ok(StoredToken {
+            access_token: grant.access_token,
+            refresh_token: grant.refresh_token.unwrap_or_else(|| RefreshToken::new("")),
+            client_id: Some(app.client_id.clone()),
+            user_id: None,
+            login: None,
+            scopes: sorted(grant.scopes),
+            expires_at: expires_after(grant.expires_in),
+        })
     }
 }
 

@@ -5,7 +5,7 @@
 
 use std::fmt;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
 use crate::{AccessToken, Error, RefreshToken, Scope};
 
@@ -49,6 +49,20 @@ impl StoredToken {
     /// Whether the store says the access token has expired by `time`.
     pub(crate) fn expires_by(&self, time: SystemTime) -> bool {
         self.expires_at.is_some_and(|at| at <= time)
+    }
+
+    /// Whether the access token expires within `margin` from now (a margin past the end of
+    /// time counts as "yes" for a token that expires at all).
+    pub(crate) fn expires_within(&self, margin: Duration) -> bool {
+        match SystemTime::now().checked_add(margin) {
+            Some(time) => self.expires_by(time),
+            None => self.expires_at.is_some(),
+        }
+    }
+
+    /// Whether `other` holds the same access and refresh token.
+    pub(crate) fn same_pair(&self, other: &StoredToken) -> bool {
+        self.access_token == other.access_token && self.refresh_token == other.refresh_token
     }
 
     /// The user id and login, when the store knows them for this app.
@@ -146,6 +160,22 @@ pub trait TokenStore: Send + Sync + fmt::Debug {
     /// When the pair could not be stored.
     fn save(&self, token: &StoredToken) -> Result<(), Error>;
 
+    /// Checks that a [`save`](Self::save) would succeed now, before a refresh token or a login
+    /// code is spent: a pair that cannot be kept is a pair lost (and a spent single-use refresh
+    /// token sent again by the next run). Called with the lock held before a refresh, and before
+    /// a login starts.
+    ///
+    /// The default does nothing: a store that cannot check ahead reports its failure from
+    /// `save`, and the helper then keeps the new pair in memory (see
+    /// [`UserToken::is_saved`](crate::UserToken::is_saved)).
+    ///
+    /// # Errors
+    ///
+    /// When the store cannot be written: nothing is requested then.
+    fn prepare_save(&self) -> Result<(), Error> {
+        Ok(())
+    }
+
     /// Forgets the stored pair (after a log out).
     ///
     /// # Errors
@@ -154,11 +184,16 @@ pub trait TokenStore: Send + Sync + fmt::Debug {
     fn delete(&self) -> Result<(), Error>;
 
     /// Waits until no other thread or process holds the lock, then holds it until the returned
-    /// guard is dropped.
+    /// guard is dropped. The wait must be bounded: a process stopped while holding the lock
+    /// must not block the others forever.
+    ///
+    /// A store that cannot be written at all (a read-only mount) may return a guard that holds
+    /// nothing: whoever cannot write cannot spend a refresh token either, since
+    /// [`prepare_save`](Self::prepare_save) fails first.
     ///
     /// # Errors
     ///
-    /// When the lock cannot be taken.
+    /// When the lock cannot be taken, or was not free in time.
     fn lock(&self) -> Result<StoreLock<'_>, Error>;
 }
 
@@ -168,6 +203,9 @@ impl<T: TokenStore + ?Sized> TokenStore for Arc<T> {
     }
     fn save(&self, token: &StoredToken) -> Result<(), Error> {
         (**self).save(token)
+    }
+    fn prepare_save(&self) -> Result<(), Error> {
+        (**self).prepare_save()
     }
     fn delete(&self) -> Result<(), Error> {
         (**self).delete()

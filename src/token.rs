@@ -2,9 +2,9 @@
 
 use std::fmt;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
-use std::time::{Instant, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
-use crate::keeper::{Keeper, stored_from};
+use crate::keeper::{Fresh, Keeper, stored_from};
 use crate::oauth::Validation;
 use crate::{AccessToken, Error, RefreshToken, Scope, StoredToken};
 
@@ -70,7 +70,10 @@ struct Shared {
     login: String,
     user_id: String,
     outcome: Outcome,
-    /// Held during a refresh, so the other threads wait for its result.
+    /// Held for a whole refresh (the store's lock, requests), so that threads needing one wait
+    /// for its result, and only them: getters take `state` alone.
+    refreshing: Mutex<()>,
+    /// Held only to read or replace the state, never across a request or the store's lock.
     state: Mutex<State>,
 }
 
@@ -79,15 +82,46 @@ struct State {
     validated_at: Instant,
     /// The app reported a 401 for the current access token.
     unauthorized: bool,
+    /// Set while the current pair is not in the store (its save failed).
+    unsaved: Option<Unsaved>,
+}
+
+/// A pair the store could not keep: the handle keeps it and saves it again later.
+struct Unsaved {
+    /// The refresh token the store held instead when the save failed, if any: the store still
+    /// holding it means nobody else wrote since, so our pair is the newest.
+    displaced: Option<RefreshToken>,
+    /// When the save was last tried.
+    tried_at: Instant,
+}
+
+/// How often a failed save is tried again by [`UserToken::access_token`].
+const SAVE_RETRY_INTERVAL: Duration = Duration::from_secs(60);
+
+/// Where a refresh of the handle starts from, decided under the store's lock.
+enum Start {
+    /// Another program stored a newer pair that is still fresh: use it as it is.
+    Adopt(StoredToken),
+    /// Refresh this pair, which the store holds (or which is ours and newer, while unsaved).
+    Refresh(StoredToken),
 }
 
 impl UserToken {
-    /// The handle for a pair that was just validated, refreshed or generated.
-    pub(crate) fn new(keeper: Keeper, token: StoredToken, outcome: Outcome) -> UserToken {
+    /// The handle for a pair that was just validated, refreshed or generated. A pair the store
+    /// could not keep is kept here, reported on stderr, and saved again later.
+    pub(crate) fn new(keeper: Keeper, fresh: Fresh, outcome: Outcome) -> UserToken {
+        let Fresh { token, unsaved } = fresh;
         let client_id = token
             .client_id
             .clone()
             .unwrap_or_else(|| keeper.app.client_id.clone());
+        let unsaved = unsaved.map(|error| {
+            report_unsaved(&error);
+            Unsaved {
+                displaced: keeper.store.load().ok().flatten().map(|t| t.refresh_token),
+                tried_at: Instant::now(),
+            }
+        });
         UserToken {
             shared: Arc::new(Shared {
                 client_id,
@@ -95,10 +129,12 @@ impl UserToken {
                 user_id: token.user_id.clone().unwrap_or_default(),
                 outcome,
                 keeper,
+                refreshing: Mutex::new(()),
                 state: Mutex::new(State {
                     token,
                     validated_at: Instant::now(),
                     unauthorized: false,
+                    unsaved,
                 }),
             }),
         }
@@ -112,13 +148,27 @@ impl UserToken {
     /// When a needed refresh fails: transient ([`Error::is_transient`]; the next call tries
     /// again), or [`Error::LoginRequired`] when Twitch rejects the refresh token.
     pub fn access_token(&self) -> Result<AccessToken, Error> {
-        let mut state = self.state();
-        let margin = self.shared.keeper.refresh_margin;
-        let due = state.token.expires_by(SystemTime::now() + margin);
-        if due || state.unauthorized {
-            self.refresh(&mut state)?;
+        let (access, due, retry_save) = {
+            let state = self.state();
+            let due = state.unauthorized
+                || state
+                    .token
+                    .expires_within(self.shared.keeper.refresh_margin);
+            let retry_save = state
+                .unsaved
+                .as_ref()
+                .is_some_and(|u| u.tried_at.elapsed() >= SAVE_RETRY_INTERVAL);
+            (state.token.access_token.clone(), due, retry_save)
+        };
+        if due {
+            self.refresh(&access)?;
+            return Ok(self.state().token.access_token.clone());
         }
-        Ok(state.token.access_token.clone())
+        if retry_save {
+            // Reported already; the token is usable meanwhile.
+            let _ = self.save();
+        }
+        Ok(access)
     }
 
     /// Tells the handle that Helix answered 401 for `rejected`: the next
@@ -138,16 +188,18 @@ impl UserToken {
     /// [`Error::LoginRequired`] when the token and its refresh token are rejected (end the
     /// user's sessions); a transient error when Twitch could not be asked.
     pub fn validate(&self) -> Result<(), Error> {
-        let mut state = self.state();
-        match self.shared.keeper.validate(&state.token.access_token)? {
+        let access = self.state().token.access_token.clone();
+        match self.shared.keeper.validate(&access)? {
             Validation::Valid(info) => {
-                let access = state.token.access_token.clone();
-                let refresh = state.token.refresh_token.clone();
-                state.token = stored_from(access, refresh, info);
-                state.validated_at = Instant::now();
+                let mut state = self.state();
+                if state.token.access_token == access {
+                    let refresh = state.token.refresh_token.clone();
+                    state.token = stored_from(access, refresh, info);
+                    state.validated_at = Instant::now();
+                }
                 Ok(())
             }
-            Validation::Rejected => self.refresh(&mut state),
+            Validation::Rejected => self.refresh(&access),
         }
     }
 
@@ -173,6 +225,37 @@ impl UserToken {
     pub fn revoke(&self) -> Result<(), Error> {
         let access = self.state().token.access_token.clone();
         self.shared.keeper.revoke(&access)
+    }
+
+    /// Whether the store holds the current pair. `false` after a save failed (a full disk, a
+    /// directory made read-only): the handle then keeps the pair in memory, keeps using it,
+    /// and saves it again at the next refresh, at [`access_token`](Self::access_token) once a
+    /// minute, or when you call [`save`](Self::save). The failure was reported on stderr.
+    pub fn is_saved(&self) -> bool {
+        self.state().unsaved.is_none()
+    }
+
+    /// Saves the current pair if an earlier save failed ([`is_saved`](Self::is_saved) is
+    /// `false`); does nothing otherwise.
+    ///
+    /// # Errors
+    ///
+    /// Why the store still cannot keep the pair ([`Error::File`] names the path and cause).
+    pub fn save(&self) -> Result<(), Error> {
+        let _turn = self.refreshing();
+        let token = {
+            let mut state = self.state();
+            match state.unsaved.as_mut() {
+                None => return Ok(()),
+                Some(unsaved) => unsaved.tried_at = Instant::now(),
+            }
+            state.token.clone()
+        };
+        let keeper = &self.shared.keeper;
+        let _lock = keeper.store.lock()?;
+        keeper.store.save(&token)?;
+        self.state().unsaved = None;
+        Ok(())
     }
 
     /// The current refresh token.
@@ -210,31 +293,102 @@ impl UserToken {
         self.shared.outcome
     }
 
-    /// Refreshes under the store's lock. Another process may have refreshed already: then its
-    /// pair is used, and our refresh token (maybe single use, maybe spent) is not sent again.
-    fn refresh(&self, state: &mut State) -> Result<(), Error> {
+    /// Replaces the access token `seen`, under the store's lock, one thread at a time.
+    ///
+    /// The store is re-read first: another program (a CLI, a cron job) may have refreshed
+    /// since this handle last did, spending the refresh token held here. Whenever the store
+    /// holds another pair, that pair is used; the handle's own refresh token is sent only
+    /// while it is the stored one (or while the store could not be written and ours is newer).
+    fn refresh(&self, seen: &AccessToken) -> Result<(), Error> {
+        let _turn = self.refreshing();
+        let (mine, displaced) = {
+            let state = self.state();
+            if state.token.access_token != *seen {
+                return Ok(()); // another thread refreshed while this one waited
+            }
+            let displaced = state.unsaved.as_ref().map(|u| u.displaced.clone());
+            (state.token.clone(), displaced)
+        };
         let keeper = &self.shared.keeper;
         let _lock = keeper.store.lock()?;
-        let newer = keeper.store.load()?.filter(|stored| {
-            stored.refresh_token != state.token.refresh_token
-                && stored
-                    .user_id
-                    .as_ref()
-                    .is_none_or(|id| *id == self.shared.user_id)
-                && !stored.expires_by(SystemTime::now() + keeper.refresh_margin)
-        });
-        let mut token = match newer {
-            Some(stored) => stored,
-            None => keeper.refresh(&state.token)?.ok_or(Error::LoginRequired)?,
+        let stored = keeper.store.load()?;
+        let fresh = match self.start(mine, stored, displaced)? {
+            Start::Adopt(token) => Fresh {
+                token,
+                unsaved: None,
+            },
+            Start::Refresh(from) => {
+                let fresh = keeper.refresh(&from)?.ok_or(Error::LoginRequired)?;
+                if let Some(error) = &fresh.unsaved {
+                    report_unsaved(error);
+                }
+                let mut state = self.state();
+                state.unsaved = fresh.unsaved.is_some().then(|| Unsaved {
+                    displaced: Some(from.refresh_token),
+                    tried_at: Instant::now(),
+                });
+                drop(state);
+                fresh
+            }
         };
+        let mut token = fresh.token;
         // The store may not know whose token it is; this handle does.
         token.client_id = Some(self.shared.client_id.clone());
         token.user_id = Some(self.shared.user_id.clone());
         token.login = Some(self.shared.login.clone());
+        let mut state = self.state();
+        if fresh.unsaved.is_none() {
+            state.unsaved = None;
+        }
         state.token = token;
         state.unauthorized = false;
         state.validated_at = Instant::now();
         Ok(())
+    }
+
+    /// Decides, from what the store holds now, which pair a refresh starts from.
+    fn start(
+        &self,
+        mine: StoredToken,
+        stored: Option<StoredToken>,
+        displaced: Option<Option<RefreshToken>>,
+    ) -> Result<Start, Error> {
+        let unsaved = displaced.is_some();
+        let stored = match stored {
+            Some(stored) if stored.same_pair(&mine) => return Ok(Start::Refresh(mine)),
+            // Our pair replaced the stored one, but could not be saved: ours is the newest.
+            Some(stored) if displaced.as_ref() == Some(&Some(stored.refresh_token.clone())) => {
+                return Ok(Start::Refresh(mine));
+            }
+            None if unsaved => return Ok(Start::Refresh(mine)),
+            // Logged out elsewhere (or the file was removed): our refresh token may be revoked
+            // or spent, and is not sent on a guess.
+            None => return Err(Error::StoreChanged { stored_login: None }),
+            Some(stored) => stored,
+        };
+        if let Some(user_id) = &stored.user_id
+            && *user_id != self.shared.user_id
+        {
+            return Err(Error::StoreChanged {
+                stored_login: Some(stored.login.clone().unwrap_or_else(|| user_id.clone())),
+            });
+        }
+        let mut stored = stored;
+        stored.client_id = Some(self.shared.client_id.clone());
+        stored.user_id = Some(self.shared.user_id.clone());
+        stored.login = Some(self.shared.login.clone());
+        if stored.expires_within(self.shared.keeper.refresh_margin) {
+            Ok(Start::Refresh(stored))
+        } else {
+            Ok(Start::Adopt(stored))
+        }
+    }
+
+    fn refreshing(&self) -> MutexGuard<'_, ()> {
+        self.shared
+            .refreshing
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
     }
 
     fn state(&self) -> MutexGuard<'_, State> {
@@ -245,6 +399,18 @@ impl UserToken {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
     }
+}
+
+/// Tells the user, once per failure, that a new pair is kept in memory only. stderr, since a
+/// lost pair can cost a login and nothing else would say so; `is_saved` tells the program.
+fn report_unsaved(error: &Error) {
+    let cause = std::error::Error::source(error)
+        .map(|cause| format!(": {cause}"))
+        .unwrap_or_default();
+    eprintln!(
+        "twitch-auth: {error}{cause}; the new token is kept in memory and saved again later \
+         (UserToken::is_saved)"
+    );
 }
 
 impl fmt::Debug for UserToken {

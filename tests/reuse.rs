@@ -50,20 +50,54 @@ fn a_subset_of_the_stored_scopes_is_enough() {
 }
 
 #[test]
-fn pytwitchapi_two_key_file_is_reused() {
+fn pytwitchapi_two_key_file_is_reused_and_completed() {
     let t = Setup::new();
     let grant = t.fake.grant(&CHAT);
-    let file = t.write_pytwitchapi_file(&grant);
+    t.write_pytwitchapi_file(&grant);
 
     let token = t.generating_helper(&CHAT).bind().unwrap();
 
     assert_eq!(token.outcome(), Outcome::Reused);
     assert_eq!(token.login(), t.fake.login());
     assert_eq!(t.requests(), ["GET validate"]);
-    assert_eq!(
-        t.file_bytes().unwrap(),
-        file.as_bytes(),
-        "reuse leaves pyTwitchAPI's file as it was"
+    // Rewritten with what the validation said; pyTwitchAPI's keys hold the same pair.
+    let json = t.file_json();
+    assert_eq!(json["token"], grant.access_token);
+    assert_eq!(json["refresh"], grant.refresh_token);
+    assert_eq!(json["login"], t.fake.login());
+    assert!(json["expires_at"].is_u64(), "{json}");
+
+    // So its next expiry costs one request, as for a file this crate wrote.
+    t.fake.expire_access_token(&grant.access_token);
+    let mut json = t.file_json();
+    json["expires_at"] = serde_json::json!(support::now() - 60);
+    t.write_file(&serde_json::to_vec(&json).unwrap());
+    t.fake.clear_requests();
+    let token = t.generating_helper(&CHAT).bind().unwrap();
+    assert_eq!(token.outcome(), Outcome::Refreshed);
+    assert_eq!(t.requests(), ["POST token"]);
+}
+
+#[test]
+fn stale_extra_keys_are_replaced_on_reuse() {
+    let t = Setup::new();
+    t.store(&CHAT);
+    // pyTwitchAPI (or a hand edit) replaces the pair and leaves our keys describing the old one.
+    let grant = t.fake.grant(&CHAT);
+    let mut json = t.file_json();
+    json["token"] = serde_json::json!(grant.access_token);
+    json["refresh"] = serde_json::json!(grant.refresh_token);
+    t.write_file(&serde_json::to_vec(&json).unwrap());
+
+    let token = t.generating_helper(&CHAT).bind().unwrap();
+    assert_eq!(token.outcome(), Outcome::Reused);
+    let before = t.file_bytes().unwrap();
+    // The rewritten file is trusted as it is: a second reuse writes nothing.
+    t.generating_helper(&CHAT).bind().unwrap();
+    assert_eq!(t.file_bytes().unwrap(), before);
+    assert_ne!(
+        t.file_json()["token_fingerprint"],
+        json["token_fingerprint"]
     );
 }
 

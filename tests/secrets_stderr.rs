@@ -304,6 +304,7 @@ fn no_error_shows_a_secret() {
             .redirect_url("https://example.com/cb")
             .bind(),
     );
+    let _ = std::fs::remove_file(&t.path); // a refused login's pair, saved first
     std::fs::create_dir_all(&t.path).unwrap();
     provoke(
         "a directory at the token path",
