@@ -185,7 +185,15 @@ fn open_lock_file(lock_path: &Path) -> io::Result<Option<File>> {
             // A lock file that exists can still be locked through a read-only handle.
             match no_follow(OpenOptions::new().read(true)).open(lock_path) {
                 Ok(file) => Ok(Some(file)),
-                Err(missing) if missing.kind() == io::ErrorKind::NotFound => Ok(None),
+                // No lock file, or one we may not even read: we cannot write here either.
+                Err(other)
+                    if matches!(
+                        other.kind(),
+                        io::ErrorKind::NotFound | io::ErrorKind::PermissionDenied
+                    ) =>
+                {
+                    Ok(None)
+                }
                 Err(_) => Err(e),
             }
         }

@@ -288,3 +288,104 @@ pub fn run(mut cmd: Command) -> Output {
     output.stderr = reader.join().unwrap().into_bytes();
     output
 }
+
+/// A helper for a Public client (no secret) whose generator hands out `grant`: Public refresh
+/// tokens are single use at the fake, which counts any reuse.
+pub fn public_helper(t: &Setup, scopes: &[&str], grant: &Grant) -> Helper {
+    let pair = grant.clone();
+    Helper::new(scopes.iter().map(|s| Scope::from(*s)))
+        .client_id(t.fake.client_id())
+        .auth_base_url(t.fake.url())
+        .path(&t.path)
+        .open_browser(false)
+        .http_timeout(Duration::from_secs(1))
+        .generator(move |_, _| Ok((pair.access_token.clone(), pair.refresh_token.clone())))
+}
+
+/// Whether the environment gives a client secret, which Public-client tests cannot have.
+pub fn secret_in_env() -> bool {
+    if std::env::var_os("TWITCH_CLIENT_SECRET").is_some() {
+        eprintln!("skipped: TWITCH_CLIENT_SECRET is set in this environment");
+        return true;
+    }
+    false
+}
+
+/// Marks the stored pair expired in the file (an hour ago) and at the fake.
+pub fn expire_stored(t: &Setup) {
+    let mut json = t.file_json();
+    t.fake.expire_access_token(json["token"].as_str().unwrap());
+    json["expires_at"] = serde_json::json!(now() - 3600);
+    t.write_file(&serde_json::to_vec_pretty(&json).unwrap());
+}
+
+/// A small tmpfs, mounted for one test and unmounted when dropped. Mounting needs root (CI
+/// runs as root); elsewhere `mount` returns `None` after printing `skipped: <reason>`.
+pub struct Tmpfs {
+    dir: TempDir,
+}
+
+impl Tmpfs {
+    pub fn mount(size: &str) -> Option<Tmpfs> {
+        let skip = |reason: &str| {
+            eprintln!("skipped: {reason}");
+            None
+        };
+        if !cfg!(target_os = "linux") {
+            return skip("a tmpfs is mounted on Linux only");
+        }
+        let dir = TempDir::new();
+        let mounted = Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={size},mode=0755"), "tmpfs"])
+            .arg(dir.path())
+            .output();
+        match mounted {
+            Ok(out) if out.status.success() => Some(Tmpfs { dir }),
+            Ok(out) => skip(&format!(
+                "cannot mount a tmpfs here (needs root): {}",
+                String::from_utf8_lossy(&out.stderr).trim()
+            )),
+            Err(e) => skip(&format!("cannot run mount: {e}")),
+        }
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// Makes the mount read-only, as a mounted secret or a container's image is.
+    pub fn remount_read_only(&self) {
+        let status = Command::new("mount")
+            .args(["-o", "remount,ro"])
+            .arg(self.path())
+            .status()
+            .unwrap();
+        assert!(status.success(), "remount read-only");
+    }
+
+    /// Fills the file system, as a full disk is.
+    pub fn fill(&self) {
+        use std::io::Write;
+        let mut filler = std::fs::File::create(self.path().join("filler")).unwrap();
+        let block = [0u8; 4096];
+        while filler.write_all(&block).is_ok() {}
+        let _ = filler.sync_all();
+    }
+}
+
+impl Drop for Tmpfs {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg(self.path()).status();
+    }
+}
+
+/// The user this process runs as, where the system says (Linux).
+pub fn effective_uid() -> Option<u32> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        std::fs::metadata("/proc/self").ok().map(|meta| meta.uid())
+    }
+    #[cfg(not(unix))]
+    None
+}

@@ -1,0 +1,299 @@
+//! A refresh token is spent once, and a pair in hand is never lost: a handle whose file another
+//! program refreshed, a store that cannot be written, a failed validation after a login.
+
+mod support;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use support::{CHAT, Setup, Tmpfs, describe, expire_stored, public_helper, secret_in_env};
+use twitch_auth::mock::{Endpoint, Fault};
+use twitch_auth::{Error, MemoryStore, Outcome, StoreLock, StoredToken, TokenStore};
+
+/// Runs the `token` example as another program sharing the token file (a Public client).
+fn other_program_binds(t: &Setup) -> serde_json::Value {
+    let output = t
+        .token_command()
+        .args(["--client-id", t.fake.client_id()])
+        .args(["--scopes", "chat:read chat:edit", "--no-browser"])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", describe(&output));
+    serde_json::from_slice(&output.stdout).unwrap()
+}
+
+#[test]
+fn a_stale_handle_refreshes_the_pair_another_program_stored() {
+    if secret_in_env() {
+        return;
+    }
+    let t = Setup::new();
+    t.fake.set_public(true);
+    let grant = t.fake.grant(&CHAT);
+    let token = public_helper(&t, &CHAT, &grant).bind().unwrap();
+
+    // Another program (a CLI, a cron job) finds the stored token expired and refreshes it,
+    // spending the refresh token this handle holds; then that newer pair expires too.
+    expire_stored(&t);
+    assert_eq!(other_program_binds(&t)["outcome"], "refreshed");
+    let theirs = t.file_json();
+    expire_stored(&t);
+
+    let ours = token.access_token().unwrap();
+    token.report_unauthorized(&ours);
+    let access = token.access_token().expect("the stored pair is refreshed");
+
+    assert_eq!(t.fake.refresh_token_reuses(), 0, "a spent refresh token was sent");
+    assert_ne!(access.secret(), theirs["token"]);
+    assert_eq!(t.file_json()["token"], access.secret(), "the new pair was saved");
+    assert_eq!(token.refresh_token().secret(), t.file_json()["refresh"]);
+}
+
+#[test]
+fn a_stale_handle_adopts_a_fresh_pair_another_program_stored() {
+    if secret_in_env() {
+        return;
+    }
+    let t = Setup::new();
+    t.fake.set_public(true);
+    let grant = t.fake.grant(&CHAT);
+    let token = public_helper(&t, &CHAT, &grant).bind().unwrap();
+    expire_stored(&t);
+    let theirs = other_program_binds(&t);
+    t.fake.clear_requests();
+
+    let ours = token.access_token().unwrap();
+    token.report_unauthorized(&ours);
+    let access = token.access_token().unwrap();
+
+    assert_eq!(access.secret(), theirs["access_token"]);
+    assert!(t.requests().is_empty(), "{:?}", t.requests());
+    assert_eq!(t.fake.refresh_token_reuses(), 0);
+}
+
+#[test]
+fn a_handle_whose_pair_was_removed_sends_nothing() {
+    let t = Setup::new();
+    t.store(&CHAT);
+    let token = t.generating_helper(&CHAT).bind().unwrap();
+    t.fake.clear_requests();
+    std::fs::remove_file(&t.path).unwrap(); // logged out by another program
+    token.report_unauthorized(&token.access_token().unwrap());
+
+    let err = token.access_token().unwrap_err();
+
+    assert!(matches!(err, Error::StoreChanged { stored_login: None }), "{err:?}");
+    assert!(err.needs_login());
+    assert!(t.requests().is_empty(), "{:?}", t.requests());
+}
+
+#[test]
+fn a_full_disk_refuses_the_refresh_before_spending_the_refresh_token() {
+    let Some(fs) = Tmpfs::mount("64k") else {
+        return;
+    };
+    let mut t = Setup::new();
+    t.path = fs.path().join("user_token.json");
+    t.store_expired(&CHAT);
+    let before = t.file_bytes().unwrap();
+    fs.fill();
+
+    let err = t.generating_helper(&CHAT).bind().unwrap_err();
+
+    match &err {
+        Error::File { path, source, .. } => {
+            assert_eq!(path, &t.path);
+            assert_eq!(source.kind(), std::io::ErrorKind::StorageFull, "{source}");
+        }
+        other => panic!("expected a file error, got {other:?}"),
+    }
+    assert!(t.requests().is_empty(), "nothing was spent: {:?}", t.requests());
+    assert_eq!(t.generator_calls(), 0);
+    assert_eq!(t.file_bytes().unwrap(), before);
+}
+
+#[test]
+fn a_read_only_store_refuses_refreshes_and_logins_before_any_request() {
+    let Some(fs) = Tmpfs::mount("1m") else {
+        return;
+    };
+    let mut t = Setup::new();
+    t.path = fs.path().join("user_token.json");
+    t.store_expired(&CHAT);
+    let before = t.file_bytes().unwrap();
+    fs.remount_read_only();
+
+    let expired = t.generating_helper(&CHAT).bind().unwrap_err();
+    let login = t
+        .generating_helper(&CHAT)
+        .path(fs.path().join("other.json"))
+        .bind()
+        .unwrap_err();
+
+    for err in [&expired, &login] {
+        match err {
+            Error::File { source, .. } => assert_eq!(
+                source.kind(),
+                std::io::ErrorKind::ReadOnlyFilesystem,
+                "{source}"
+            ),
+            other => panic!("expected a file error, got {other:?}"),
+        }
+    }
+    assert!(t.requests().is_empty(), "{:?}", t.requests());
+    assert_eq!(t.generator_calls(), 0, "no login started");
+    assert_eq!(t.file_bytes().unwrap(), before);
+}
+
+#[cfg(unix)]
+#[test]
+fn a_directory_the_process_cannot_write_refuses_the_refresh() {
+    use std::os::unix::fs::PermissionsExt;
+    use std::os::unix::process::CommandExt;
+    if support::effective_uid() != Some(0) {
+        eprintln!("skipped: running another user's process needs root");
+        return;
+    }
+    let t = Setup::new();
+    t.store_expired(&CHAT);
+    // The directory and the lock file are root's; the token file may be read by anyone.
+    let mut lock = t.path.as_os_str().to_owned();
+    lock.push(".lock");
+    std::fs::write(&lock, b"").unwrap();
+    std::fs::set_permissions(&lock, std::fs::Permissions::from_mode(0o600)).unwrap();
+    std::fs::set_permissions(&t.path, std::fs::Permissions::from_mode(0o644)).unwrap();
+    for dir in t.path.ancestors().skip(1).take(2) {
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    let before = t.file_bytes().unwrap();
+    t.fake.clear_requests();
+
+    let output = t
+        .token_command()
+        .args(["--client-id", t.fake.client_id()])
+        .args(["--client-secret", t.fake.client_secret()])
+        .args(["--scopes", "chat:read chat:edit", "--no-browser"])
+        .uid(65534) // nobody
+        .gid(65534)
+        .output()
+        .unwrap();
+
+    assert!(!output.status.success(), "{}", describe(&output));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("could not write the token file"), "{stderr}");
+    assert!(t.requests().is_empty(), "nothing was spent: {:?}", t.requests());
+    assert_eq!(t.file_bytes().unwrap(), before);
+}
+
+/// A store whose saves fail while `failing` is set, as a disk that fills up between the check
+/// and the save would.
+#[derive(Debug, Default)]
+struct FlakyStore {
+    inner: MemoryStore,
+    failing: AtomicBool,
+}
+
+impl TokenStore for FlakyStore {
+    fn load(&self) -> Result<Option<StoredToken>, Error> {
+        self.inner.load()
+    }
+    fn save(&self, token: &StoredToken) -> Result<(), Error> {
+        if self.failing.load(Ordering::SeqCst) {
+            return Err(Error::Store {
+                source: "the disk filled up".into(),
+            });
+        }
+        self.inner.save(token)
+    }
+    fn delete(&self) -> Result<(), Error> {
+        self.inner.delete()
+    }
+    fn lock(&self) -> Result<StoreLock<'_>, Error> {
+        self.inner.lock()
+    }
+}
+
+#[test]
+fn a_pair_whose_save_failed_is_kept_used_and_saved_later() {
+    if secret_in_env() {
+        return;
+    }
+    let t = Setup::new();
+    t.fake.set_public(true);
+    let grant = t.fake.grant(&CHAT);
+    let store = Arc::new(FlakyStore::default());
+    let mut stored = StoredToken::new(&grant.access_token, &grant.refresh_token);
+    stored.expires_at = Some(std::time::UNIX_EPOCH);
+    store.inner.save(&stored).unwrap();
+    t.fake.expire_access_token(&grant.access_token);
+    store.failing.store(true, Ordering::SeqCst);
+
+    let token = public_helper(&t, &CHAT, &grant)
+        .store(store.clone())
+        .bind()
+        .expect("the refreshed pair is handed out although it could not be saved");
+
+    assert_eq!(token.outcome(), Outcome::Refreshed);
+    assert!(!token.is_saved());
+    assert_eq!(store.load().unwrap().unwrap(), stored, "the store kept the old pair");
+    assert!(token.save().is_err(), "the store still fails");
+
+    // The handle's refresh token is the live one: the stored one was spent.
+    token.report_unauthorized(&token.access_token().unwrap());
+    let access = token.access_token().unwrap();
+    assert_eq!(t.fake.refresh_token_reuses(), 0, "the spent refresh token was sent");
+    assert!(!token.is_saved());
+
+    store.failing.store(false, Ordering::SeqCst);
+    token.save().unwrap();
+    assert!(token.is_saved());
+    let kept = store.load().unwrap().unwrap();
+    assert_eq!(kept.access_token, access);
+    assert_eq!(kept.refresh_token, token.refresh_token());
+}
+
+#[test]
+fn a_login_pair_is_saved_before_its_validation() {
+    let t = Setup::new();
+    t.fake
+        .fail_times(Endpoint::Validate, Fault::status(502, "Bad Gateway"), 1);
+
+    let err = t.generating_helper(&CHAT).bind().unwrap_err();
+
+    assert!(err.is_transient(), "{err:?}");
+    let message = err.to_string();
+    assert!(message.contains("the new pair was saved"), "{message}");
+    assert!(!message.contains("not changed"), "{message}");
+    assert!(t.file_bytes().is_some(), "the pair the user consented to was kept");
+    let token = t.generating_helper(&CHAT).bind().unwrap();
+    assert_eq!(token.outcome(), Outcome::Reused);
+    assert_eq!(t.generator_calls(), 1, "no second login");
+}
+
+#[test]
+fn a_failed_validation_after_a_refresh_says_the_file_changed() {
+    let t = Setup::new();
+    t.store_expired(&CHAT);
+    // The file knows the pair and its expiry but not whose it is: the refresh is followed
+    // by a validation.
+    let mut json = t.file_json();
+    let old = json["token"].clone();
+    let object = json.as_object_mut().unwrap();
+    object.remove("user_id");
+    object.remove("login");
+    t.write_file(&serde_json::to_vec(&json).unwrap());
+    t.fake.fail(Endpoint::Validate, Fault::status(502, "Bad Gateway"));
+
+    let err = t.generating_helper(&CHAT).bind().unwrap_err();
+
+    let requests: HashMap<_, usize> = t.requests().into_iter().fold(HashMap::new(), |mut m, r| {
+        *m.entry(r).or_default() += 1;
+        m
+    });
+    assert_eq!(requests.get("POST token"), Some(&1), "{requests:?}");
+    let message = err.to_string();
+    assert!(!message.contains("not changed"), "{message}");
+    assert!(message.contains("the new pair was saved"), "{message}");
+    assert_ne!(t.file_json()["token"], old, "the refreshed pair is in the file");
+}
