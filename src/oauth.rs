@@ -157,7 +157,7 @@ impl Client {
                 .send_form(form.iter().copied()),
         )?;
         match reply.status {
-            200 => parse(step, &reply.body).map(Refresh::Granted),
+            200 => parse_grant(step, &reply.body).map(Refresh::Granted),
             401 => Ok(Refresh::Rejected),
             400 if twitch_message(&reply.body).eq_ignore_ascii_case("invalid refresh token") => {
                 Ok(Refresh::Rejected)
@@ -185,7 +185,7 @@ impl Client {
         let sent = secrets(&form);
         let reply = answer(step, self.agent.post(app.endpoint("token")).send_form(form))?;
         match reply.status {
-            200 => parse(step, &reply.body),
+            200 => parse_grant(step, &reply.body),
             _ => Err(status_error(step, &reply, &sent)),
         }
     }
@@ -234,7 +234,7 @@ impl Client {
         let sent = secrets(&form);
         let reply = answer(step, self.agent.post(app.endpoint("token")).send_form(form))?;
         if reply.status == 200 {
-            return parse(step, &reply.body).map(Poll::Granted);
+            return parse_grant(step, &reply.body).map(Poll::Granted);
         }
         let message = twitch_message(&reply.body);
         match (reply.status, message.to_ascii_lowercase().as_str()) {
@@ -337,6 +337,33 @@ fn parse<T: for<'de> Deserialize<'de>>(step: Step, body: &[u8]) -> Result<T, Err
     })
 }
 
+/// Parses a 200 token answer, and refuses a pair that could not be used: saved, an empty token
+/// would leave a file that no later `bind()` can read, so the old file must stay instead.
+fn parse_grant(step: Step, body: &[u8]) -> Result<Grant, Error> {
+    let grant: Grant = parse(step, body)?;
+    let malformed = |what: &str| Error::InvalidResponse {
+        step,
+        detail: format!("the 200 answer has {what}"),
+    };
+    if grant.access_token.secret().is_empty() {
+        return Err(malformed("an empty access_token"));
+    }
+    if !fits_in_a_header(grant.access_token.secret()) {
+        return Err(malformed(
+            "an access_token that is not a token (too long, or not visible ASCII)",
+        ));
+    }
+    // Left out, the caller keeps the refresh token it had; present, it must be one.
+    if grant
+        .refresh_token
+        .as_ref()
+        .is_some_and(|refresh| refresh.secret().is_empty())
+    {
+        return Err(malformed("an empty refresh_token"));
+    }
+    Ok(grant)
+}
+
 /// The secret values of a form: everything but the names' public parts.
 fn secrets<'a>(form: &[(&str, &'a str)]) -> Vec<&'a str> {
     form.iter()
@@ -405,7 +432,7 @@ fn scope_list_or_string<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<Sc
 #[cfg(any(fuzzing, test))]
 pub(crate) fn parse_any_answer(body: &[u8]) {
     let _ = parse::<TokenInfo>(Step::Validate, body);
-    let _ = parse::<Grant>(Step::Refresh, body);
+    let _ = parse_grant(Step::Refresh, body);
     let _ = parse::<DeviceStart>(Step::StartDevice, body);
     let reply = Reply {
         status: 400,
@@ -485,6 +512,41 @@ mod tests {
         for (body, count) in cases {
             let grant: Grant = serde_json::from_str(body).unwrap_or_else(|e| panic!("{body}: {e}"));
             assert_eq!(grant.scopes.len(), count, "{body}");
+        }
+    }
+
+    #[test]
+    fn unusable_pairs_are_malformed_answers() {
+        let long = format!(r#"{{"access_token":"{}"}}"#, "a".repeat(5000));
+        let cases = [
+            (r#"{"access_token":"a","refresh_token":"r"}"#, None),
+            (r#"{"access_token":"a"}"#, None),
+            (r#"{"access_token":"a","refresh_token":null}"#, None),
+            (
+                r#"{"access_token":"","refresh_token":"r"}"#,
+                Some("an empty access_token"),
+            ),
+            (
+                r#"{"access_token":"a","refresh_token":""}"#,
+                Some("an empty refresh_token"),
+            ),
+            (
+                r#"{"access_token":"a b","refresh_token":"r"}"#,
+                Some("not a token"),
+            ),
+            (long.as_str(), Some("not a token")),
+            (r#"{"refresh_token":"r"}"#, Some("lacks a field")),
+            (r#"{"access_token":null}"#, Some("lacks a field")),
+        ];
+        for (body, want) in cases {
+            match (parse_grant(Step::Refresh, body.as_bytes()), want) {
+                (Ok(_), None) => {}
+                (Err(err @ Error::InvalidResponse { .. }), Some(want)) => {
+                    assert!(err.to_string().contains(want), "{body}: {err}");
+                    assert!(err.is_transient(), "{body}: {err:?}");
+                }
+                (got, _) => panic!("{body}: expected {want:?}, got {got:?}"),
+            }
         }
     }
 

@@ -18,9 +18,15 @@
 //! | 200 with invalid JSON                     | error    | error   | error         | error       |
 //! | 200 with JSON of the wrong shape          | error    | error   | error         | error       |
 //! | 200 with a 200 KB body                    | error    | error   | error         | error       |
+//! | 200 token answer, empty `access_token`    | n/a (2)  | error   | error         | error       |
+//! | 200 token answer, no `access_token`       | n/a (2)  | error   | error         | error       |
+//! | 200 token answer, empty `refresh_token`   | n/a (2)  | error   | error         | error       |
 //!
 //! (1) The exchange and the poll go to the server that just answered the login's first request;
 //! a refused connection there is covered for validate and refresh.
+//! (2) `validate` answers no token pair. In the token answers every other field is right, and the
+//! pair is live at the fake: saved, an empty token would make the file unusable. (A refresh answer
+//! may leave `refresh_token` out: the old one is kept, see `tests/refresh.rs`.)
 //!
 //! Every "error" is `Error::is_transient()`, with `Error::step()` the column's step.
 
@@ -63,7 +69,8 @@ impl At {
     }
 }
 
-fn check(at: At, fault: Fault) {
+/// Runs one case: `fault`, made once the fake is up, hits the step `at`.
+fn check(at: At, fault: impl FnOnce(&Setup) -> Fault) {
     let t = Setup::new();
     let mut secrets = vec![t.fake.client_secret().to_owned()];
     let helper: Helper = match at {
@@ -86,7 +93,7 @@ fn check(at: At, fault: Fault) {
             t.bare_helper(&CHAT).device_flow().on_device_code(|_| {})
         }
     };
-    t.fake.fail(at.endpoint(), fault);
+    t.fake.fail(at.endpoint(), fault(&t));
     let before = t.file_bytes();
     let started = Instant::now();
 
@@ -157,12 +164,53 @@ fn large_body() -> Fault {
     )
 }
 
+/// A 200 token answer as Twitch sends it, with a pair that is live at the fake, changed by
+/// `edit`: only the edited field is wrong.
+fn token_answer(t: &Setup, edit: fn(&mut serde_json::Map<String, serde_json::Value>)) -> Fault {
+    let grant = t.fake.grant(&CHAT);
+    let mut body = serde_json::Map::new();
+    body.insert("access_token".into(), grant.access_token.into());
+    body.insert("refresh_token".into(), grant.refresh_token.into());
+    body.insert("expires_in".into(), 14124.into());
+    body.insert("scope".into(), CHAT.to_vec().into());
+    body.insert("token_type".into(), "bearer".into());
+    edit(&mut body);
+    Fault::json(200, &serde_json::Value::Object(body).to_string())
+}
+fn empty_access_token(t: &Setup) -> Fault {
+    token_answer(t, |body| {
+        body.insert("access_token".into(), "".into());
+    })
+}
+fn no_access_token(t: &Setup) -> Fault {
+    token_answer(t, |body| {
+        body.remove("access_token");
+    })
+}
+fn empty_refresh_token(t: &Setup) -> Fault {
+    token_answer(t, |body| {
+        body.insert("refresh_token".into(), "".into());
+    })
+}
+
 macro_rules! fault_matrix {
     ($($name:ident: $at:expr, $fault:expr;)*) => {
         $(
             #[test]
             fn $name() {
-                check($at, $fault);
+                check($at, |_| $fault);
+            }
+        )*
+    };
+}
+
+/// As `fault_matrix!`, for faults made from the running fake (`fn(&Setup) -> Fault`).
+macro_rules! answer_matrix {
+    ($($name:ident: $at:expr, $make:expr;)*) => {
+        $(
+            #[test]
+            fn $name() {
+                check($at, $make);
             }
         )*
     };
@@ -208,6 +256,20 @@ fault_matrix! {
     device_poll_invalid_json: At::DevicePoll, invalid_json();
     device_poll_wrong_shape: At::DevicePoll, wrong_shape();
     device_poll_large_body: At::DevicePoll, large_body();
+}
+
+answer_matrix! {
+    refresh_empty_access_token: At::Refresh, empty_access_token;
+    refresh_no_access_token: At::Refresh, no_access_token;
+    refresh_empty_refresh_token: At::Refresh, empty_refresh_token;
+
+    exchange_empty_access_token: At::Exchange, empty_access_token;
+    exchange_no_access_token: At::Exchange, no_access_token;
+    exchange_empty_refresh_token: At::Exchange, empty_refresh_token;
+
+    device_poll_empty_access_token: At::DevicePoll, empty_access_token;
+    device_poll_no_access_token: At::DevicePoll, no_access_token;
+    device_poll_empty_refresh_token: At::DevicePoll, empty_refresh_token;
 }
 
 #[test]
