@@ -134,7 +134,11 @@ impl Client {
         match reply.status {
             200 => parse(step, &reply.body).map(Validation::Valid),
             401 => Ok(Validation::Rejected),
-            _ => Err(status_error(step, &reply, &[token.secret()])),
+            _ => Err(status_error(
+                step,
+                &reply,
+                &secrets(app, &[("token", token.secret())]),
+            )),
         }
     }
 
@@ -149,7 +153,7 @@ impl Client {
         if let Some(secret) = &app.client_secret {
             form.push(("client_secret", secret.secret()));
         }
-        let sent = secrets(&form);
+        let sent = secrets(app, &form);
         let reply = answer(
             step,
             self.agent
@@ -182,7 +186,7 @@ impl Client {
             ("grant_type", "authorization_code"),
             ("redirect_uri", redirect_url),
         ];
-        let sent = secrets(&form);
+        let sent = secrets(app, &form);
         let reply = answer(step, self.agent.post(app.endpoint("token")).send_form(form))?;
         match reply.status {
             200 => parse_grant(step, &reply.body),
@@ -204,7 +208,7 @@ impl Client {
         match reply.status {
             200 => Ok(()),
             400 if twitch_message(&reply.body).eq_ignore_ascii_case("invalid token") => Ok(()),
-            _ => Err(status_error(step, &reply, &[token.secret()])),
+            _ => Err(status_error(step, &reply, &secrets(app, &form))),
         }
     }
 
@@ -219,7 +223,7 @@ impl Client {
         )?;
         match reply.status {
             200 => parse(step, &reply.body),
-            _ => Err(status_error(step, &reply, &[])),
+            _ => Err(status_error(step, &reply, &secrets(app, &form))),
         }
     }
 
@@ -231,7 +235,7 @@ impl Client {
             ("device_code", code.secret()),
             ("grant_type", "urn:ietf:params:oauth:grant-type:device_code"),
         ];
-        let sent = secrets(&form);
+        let sent = secrets(app, &form);
         let reply = answer(step, self.agent.post(app.endpoint("token")).send_form(form))?;
         if reply.status == 200 {
             return parse_grant(step, &reply.body).map(Poll::Granted);
@@ -364,16 +368,18 @@ fn parse_grant(step: Step, body: &[u8]) -> Result<Grant, Error> {
     Ok(grant)
 }
 
-/// The secret values of a form: everything but the names' public parts.
-fn secrets<'a>(form: &[(&str, &'a str)]) -> Vec<&'a str> {
+/// What an error message must not repeat: the secret values of a form, and the app's client
+/// secret even where the form lacks it (the same server may have been sent it before).
+fn secrets<'a>(app: &'a App, form: &[(&str, &'a str)]) -> Vec<&'a str> {
     form.iter()
         .filter(|(name, _)| {
             matches!(
                 *name,
-                "refresh_token" | "client_secret" | "code" | "device_code"
+                "refresh_token" | "client_secret" | "code" | "device_code" | "token"
             )
         })
         .map(|(_, value)| *value)
+        .chain(app.client_secret.as_ref().map(|secret| secret.secret()))
         .collect()
 }
 
@@ -383,8 +389,9 @@ fn twitch_message(body: &[u8]) -> String {
         .message
 }
 
-/// An answer this step cannot act on. Twitch's `message` is kept unless it is long or repeats a
-/// secret of the request: a broken proxy or server echoing the request must not leak it.
+/// An answer this step cannot act on. Twitch's `message` is kept unless it is long or repeats
+/// part of a secret (see [`echoes`]): a broken proxy or server echoing the request must not leak
+/// it.
 fn status_error(step: Step, reply: &Reply, sent: &[&str]) -> Error {
     let mut message = twitch_message(&reply.body);
     if message.len() > 200 || message.contains(char::is_control) || echoes(&message, sent) {
@@ -398,16 +405,38 @@ fn status_error(step: Step, reply: &Reply, sent: &[&str]) -> Error {
     }
 }
 
-/// Whether `message` repeats one of the secrets, as sent or as the form body encoded it.
+/// The shortest part of a secret whose echo drops a message; a shorter secret counts whole.
+/// Long enough that Twitch's own words ("invalid client secret") do not match a secret by chance,
+/// short enough that what is left of a secret is not worth much.
+const ECHO_RUN: usize = 8;
+
+/// Whether `message` repeats [`ECHO_RUN`] characters in a row of one of the secrets (all of a
+/// shorter one), in any letter case, as sent or as the form body encoded it (`+` or `%20` for a
+/// space). A proxy or server that echoes the request may also change its case or cut it short.
 fn echoes(message: &str, sent: &[&str]) -> bool {
+    // Both cases, because case mappings are not one to one (`ß` upper-cases to `SS`).
+    let cases: [fn(&str) -> String; 2] = [str::to_lowercase, str::to_uppercase];
     sent.iter()
         .filter(|secret| !secret.is_empty())
         .any(|secret| {
             let encoded: String = form_urlencoded::byte_serialize(secret.as_bytes()).collect();
-            message.contains(secret)
-                || message.contains(&encoded)
-                || message.contains(&encoded.replace('+', "%20"))
+            let spaced = encoded.replace('+', "%20");
+            [*secret, &encoded, &spaced].into_iter().any(|form| {
+                cases
+                    .iter()
+                    .any(|case| shares_a_run(&case(message), &case(form)))
+            })
         })
+}
+
+/// Whether `text` holds [`ECHO_RUN`] characters in a row of `secret`, or all of a shorter one.
+fn shares_a_run(text: &str, secret: &str) -> bool {
+    let chars: Vec<char> = secret.chars().collect();
+    // At least 1: `windows(0)` panics, and an empty secret shares nothing.
+    let run = ECHO_RUN.min(chars.len()).max(1);
+    chars
+        .windows(run)
+        .any(|run| text.contains(&run.iter().collect::<String>()))
 }
 
 fn scopes_or_null<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<Scope>, D::Error> {
@@ -597,6 +626,40 @@ mod tests {
             message.is_empty(),
             "a form-encoded echo is dropped: {message}"
         );
+    }
+
+    #[test]
+    fn echoes_of_any_run_of_a_secret_are_caught() {
+        let secret = "fake-client-secret";
+        // Form-encoded: r%2B%2F%3D%25x+y0123, or with %20 for the space.
+        let refresh = "r+/=%x y0123";
+        let cases: [(&str, &[&str], bool); 18] = [
+            ("bad fake-client-secret", &[secret], true),
+            ("bad FAKE-CLIENT-SECRET", &[secret], true),
+            ("bad Fake-Client-Secret!", &[secret], true),
+            ("bad fake-cli", &[secret], true),
+            ("bad ENT-SECR", &[secret], true),
+            ("bad fake-cl", &[secret], false),
+            ("invalid client secret", &[secret], false),
+            ("bad s3cr3t", &["s3cr3t"], true),
+            ("bad S3CR3T", &["s3cr3t"], true),
+            ("bad s3cr", &["s3cr3t"], false),
+            ("refresh_token=R%2B%2F%3D%25X+Y0123", &[refresh], true),
+            ("token %2b%2f%3d%25x", &[refresh], true),
+            ("token X%20Y0123", &[refresh], true),
+            ("token x y0123", &[refresh], false),
+            ("bad GEHEIMNIS-ÄÖÜ", &["geheimnis-äöü"], true),
+            ("missing client secret", &["", secret], false),
+            ("nothing to see", &[], false),
+            ("bad x", &["", "x"], true),
+        ];
+        for (message, sent, caught) in cases {
+            assert_eq!(echoes(message, sent), caught, "{message:?} {sent:?}");
+            let body = serde_json::json!({ "message": message }).to_string();
+            let err = status_error(Step::Refresh, &reply(400, body.as_bytes()), sent);
+            let shown = format!("{err} {err:?}");
+            assert_eq!(!shown.contains(message), caught, "{shown}");
+        }
     }
 
     #[test]
