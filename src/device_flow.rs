@@ -68,23 +68,31 @@ impl DeviceFlow<'_> {
             verification_uri: start.verification_uri.clone(),
             expires_in: code_life,
         };
+        // `Instant + Duration` panics past the clock's range: a deadline that far (a code living
+        // 2^64 s, and no login timeout) is none in practice.
+        let deadline = started.checked_add(code_life.min(self.timeout));
         // A scoped thread, as in the browser login: a text-mode browser blocks until it exits.
         std::thread::scope(|scope| {
             scope.spawn(|| self.show(&code));
-            self.poll(&start, started + code_life.min(self.timeout), code_life)
+            self.poll(&start, deadline, code_life)
         })
     }
 
+    /// Polls every `interval` until Twitch grants the token or `deadline` (`None`: never) comes.
+    /// A poll that would come after the deadline is not made: the wait ends at the deadline.
     fn poll(
         &self,
         start: &DeviceStart,
-        deadline: Instant,
+        deadline: Option<Instant>,
         code_life: Duration,
     ) -> Result<Grant, Error> {
         let mut interval = Duration::from_secs(start.interval).max(MIN_INTERVAL);
         loop {
             let now = Instant::now();
-            if now + interval > deadline {
+            if let Some(deadline) = deadline
+                // An interval too long for the clock (2^64 s) ends after any deadline.
+                && now.checked_add(interval).is_none_or(|next| next > deadline)
+            {
                 std::thread::sleep(deadline.saturating_duration_since(now));
                 return Err(if code_life <= self.timeout {
                     Error::DeviceCodeExpired { after: code_life }
@@ -98,7 +106,7 @@ impl DeviceFlow<'_> {
             match self.client.poll_device(self.app, &start.device_code)? {
                 Poll::Granted(grant) => return Ok(grant),
                 Poll::Pending => {}
-                Poll::SlowDown => interval += SLOW_DOWN,
+                Poll::SlowDown => interval = interval.saturating_add(SLOW_DOWN),
                 // Also seen briefly while the user is still authorizing (twitchdev/issues#971):
                 // keep going until the code's life is over.
                 Poll::InvalidCode => {}
@@ -122,5 +130,58 @@ impl DeviceFlow<'_> {
                 code.user_code()
             ),
         }
+    }
+}
+
+#[cfg(all(test, feature = "mock"))]
+mod tests {
+    use super::*;
+    use crate::ClientSecret;
+    use crate::mock::FakeTwitch;
+
+    /// A device login at `fake` with no login timeout at all: only the server's durations count.
+    fn run_without_timeout(fake: &FakeTwitch) -> Result<Grant, Error> {
+        let secret = ClientSecret::new(fake.client_secret());
+        let app = App::new(Some(fake.client_id()), Some(&secret), &fake.url(), |_| None)?;
+        let client = Client::new(&app, Duration::from_secs(5));
+        let quiet = |_: &DeviceCode| {};
+        DeviceFlow {
+            app: &app,
+            client: &client,
+            scopes: &[Scope::ChatRead],
+            open_browser: false,
+            on_code: Some(&quiet),
+            timeout: Duration::MAX,
+        }
+        .run()
+    }
+
+    #[test]
+    fn a_code_living_2_64_seconds_has_no_deadline() {
+        let fake = FakeTwitch::start().unwrap();
+        fake.set_device_interval(0);
+        fake.set_device_expires_in(u64::MAX);
+        fake.set_device_pending_polls(1);
+
+        let grant = run_without_timeout(&fake);
+
+        assert!(grant.is_ok(), "{grant:?}");
+    }
+
+    #[test]
+    fn polls_2_64_seconds_apart_end_when_the_code_expires() {
+        let fake = FakeTwitch::start().unwrap();
+        fake.set_device_interval(u64::MAX);
+        fake.set_device_expires_in(1);
+
+        let err = run_without_timeout(&fake).unwrap_err();
+
+        assert!(matches!(err, Error::DeviceCodeExpired { .. }), "{err:?}");
+        assert_eq!(
+            fake.requests().len(),
+            1,
+            "only `device`: {:?}",
+            fake.requests()
+        );
     }
 }

@@ -65,19 +65,21 @@ impl Listener {
         })
     }
 
-    /// Waits for the redirect with our state, at most `timeout`.
+    /// Waits for the redirect with our state, at most `timeout`; a timeout too long for the
+    /// clock to count (`Duration::MAX`) waits as long as it takes.
     ///
     /// An `error=` redirect with our state is answered with an error page and returned as the
     /// matching [`Error`]; a code is returned with its connection still open, so the browser is
     /// told whether the login worked only once the code has been exchanged.
     pub(crate) fn wait(&self, state: &CsrfState, timeout: Duration) -> Result<Callback, Error> {
-        let deadline = Instant::now() + timeout;
+        // `Instant + Duration` panics past the clock's range; a deadline that far is none.
+        let deadline = Instant::now().checked_add(timeout);
         let (found, results) = mpsc::channel::<Found>();
         let done = AtomicBool::new(false);
         let active = AtomicUsize::new(0);
         thread::scope(|scope| {
             let result = loop {
-                if Instant::now() >= deadline {
+                if deadline.is_some_and(|deadline| Instant::now() >= deadline) {
                     break Err(Error::LoginTimedOut { after: timeout });
                 }
                 match self.socket.accept() {
@@ -296,5 +298,31 @@ mod tests {
         for (line, want) in cases {
             assert_eq!(request_target(line), want, "{line:?}");
         }
+    }
+
+    #[test]
+    fn a_timeout_too_long_for_the_clock_waits_for_the_redirect() {
+        let loopback = SocketAddr::from(([127, 0, 0, 1], 0));
+        let listener = Listener::bind(loopback, "/", "http://localhost/").unwrap();
+        let addr = listener.socket.local_addr().unwrap();
+        let state = CsrfState::random().unwrap();
+        let request = format!("GET /?code=c0de&state={} HTTP/1.1\r\n\r\n", state.secret());
+        let browser = thread::spawn(move || {
+            let mut stream = TcpStream::connect(addr).unwrap();
+            stream
+                .set_read_timeout(Some(Duration::from_secs(10)))
+                .unwrap();
+            stream.write_all(request.as_bytes()).unwrap();
+            let mut page = String::new();
+            let _ = stream.read_to_string(&mut page);
+            page
+        });
+
+        let callback = listener.wait(&state, Duration::MAX).unwrap();
+
+        assert_eq!(callback.code.secret(), "c0de");
+        callback.answer(Ok(()));
+        let page = browser.join().unwrap();
+        assert!(page.starts_with("HTTP/1.1 200"), "{page}");
     }
 }

@@ -16,6 +16,10 @@ use crate::{AccessToken, Error, RefreshToken, Scope, Step};
 /// Twitch's answers are a few hundred bytes; anything far larger is not Twitch.
 const BODY_LIMIT: u64 = 64 * 1024;
 
+/// The longest request timeout given to ureq, which adds it to an `Instant` and panics past the
+/// clock's range (`Duration::MAX`): a request allowed a day has no timeout in practice.
+const LONGEST_TIMEOUT: Duration = Duration::from_secs(24 * 60 * 60);
+
 /// An HTTP client for one app's auth server (cloning shares its connection pool).
 #[derive(Debug, Clone)]
 pub(crate) struct Client {
@@ -99,7 +103,9 @@ struct TwitchError {
 
 impl Client {
     /// One agent per helper: connect and overall timeouts, no redirects, 4xx bodies readable.
+    /// A `timeout` longer than [`LONGEST_TIMEOUT`] is cut to it.
     pub(crate) fn new(app: &App, timeout: Duration) -> Client {
+        let timeout = timeout.min(LONGEST_TIMEOUT);
         let mut config = ureq::Agent::config_builder()
             .http_status_as_error(false) // Twitch's {"status","message"} bodies decide what to do
             .max_redirects(0) // a redirect must never carry a token elsewhere
@@ -660,6 +666,18 @@ mod tests {
             let shown = format!("{err} {err:?}");
             assert_eq!(!shown.contains(message), caught, "{shown}");
         }
+    }
+
+    #[cfg(feature = "mock")]
+    #[test]
+    fn a_timeout_too_long_for_the_clock_is_cut() {
+        let fake = crate::mock::FakeTwitch::start().unwrap();
+        let app = App::new(Some(fake.client_id()), None, &fake.url(), |_| None).unwrap();
+        let token = AccessToken::new(fake.grant(&["chat:read"]).access_token);
+
+        let answer = Client::new(&app, Duration::MAX).validate(&app, &token);
+
+        assert!(matches!(answer, Ok(Validation::Valid(_))), "{answer:?}");
     }
 
     #[test]
