@@ -11,7 +11,7 @@ use crate::device_flow::{DeviceCallback, DeviceFlow};
 use crate::error::BoxError;
 use crate::keeper::{expires_after, missing, sorted};
 use crate::oauth::{Client, TokenInfo};
-use crate::{ClientSecret, Error, RefreshToken, Scope, StoredToken};
+use crate::{ClientSecret, Error, Scope, Step, StoredToken};
 
 pub(crate) type GeneratorFn =
     dyn Fn(&LoginContext<'_>, &[Scope]) -> Result<(String, String), BoxError> + Send + Sync;
@@ -78,7 +78,7 @@ impl Login {
         client: &Client,
         settings: &LoginSettings<'_>,
     ) -> Result<StoredToken, Error> {
-        let grant = match self {
+        let (grant, step) = match self {
             Login::Custom(generator) => {
                 let context = LoginContext {
                     app,
@@ -91,7 +91,7 @@ impl Login {
             }
             Login::Browser => {
                 let redirect = Redirect::parse(settings.redirect_url)?;
-                CodeFlow {
+                let grant = CodeFlow {
                     app,
                     client,
                     scopes: settings.scopes,
@@ -104,21 +104,30 @@ impl Login {
                     force_verify: settings.force_verify,
                     timeout: settings.timeout,
                 }
-                .run()?
+                .run()?;
+                (grant, Step::ExchangeCode)
             }
-            Login::Device => DeviceFlow {
-                app,
-                client,
-                scopes: settings.scopes,
-                open_browser: settings.open_browser,
-                on_code: settings.on_device_code,
-                timeout: settings.timeout,
+            Login::Device => {
+                let grant = DeviceFlow {
+                    app,
+                    client,
+                    scopes: settings.scopes,
+                    open_browser: settings.open_browser,
+                    on_code: settings.on_device_code,
+                    timeout: settings.timeout,
+                }
+                .run()?;
+                (grant, Step::PollDevice)
             }
-            .run()?,
         };
+        // A login always gives a refresh token; a pair without one would be stored unusable.
+        let refresh_token = grant.refresh_token.ok_or_else(|| Error::InvalidResponse {
+            step,
+            detail: "no refresh_token in the token answer".to_owned(),
+        })?;
         Ok(StoredToken {
             access_token: grant.access_token,
-            refresh_token: grant.refresh_token.unwrap_or_else(|| RefreshToken::new("")),
+            refresh_token,
             client_id: Some(app.client_id.clone()),
             user_id: None,
             login: None,

@@ -21,12 +21,14 @@
 //! | 200 token answer, empty `access_token`    | n/a (2)  | error   | error         | error       |
 //! | 200 token answer, no `access_token`       | n/a (2)  | error   | error         | error       |
 //! | 200 token answer, empty `refresh_token`   | n/a (2)  | error   | error         | error       |
+//! | 200 token answer, no `refresh_token`      | n/a (2)  | kept (3)| error         | error       |
 //!
 //! (1) The exchange and the poll go to the server that just answered the login's first request;
 //! a refused connection there is covered for validate and refresh.
 //! (2) `validate` answers no token pair. In the token answers every other field is right, and the
 //! pair is live at the fake: saved, an empty token would make the file unusable. (A refresh answer
 //! may leave `refresh_token` out: the old one is kept, see `tests/refresh.rs`.)
+//! (3) A login always gives a refresh token: without one the pair could not be kept.
 //!
 //! Every "error" is `Error::is_transient()`, with `Error::step()` the column's step.
 
@@ -187,6 +189,11 @@ fn no_access_token(t: &Setup) -> Fault {
         body.remove("access_token");
     })
 }
+fn no_refresh_token(t: &Setup) -> Fault {
+    token_answer(t, |body| {
+        body.remove("refresh_token");
+    })
+}
 fn empty_refresh_token(t: &Setup) -> Fault {
     token_answer(t, |body| {
         body.insert("refresh_token".into(), "".into());
@@ -266,10 +273,12 @@ answer_matrix! {
     exchange_empty_access_token: At::Exchange, empty_access_token;
     exchange_no_access_token: At::Exchange, no_access_token;
     exchange_empty_refresh_token: At::Exchange, empty_refresh_token;
+    exchange_no_refresh_token: At::Exchange, no_refresh_token;
 
     device_poll_empty_access_token: At::DevicePoll, empty_access_token;
     device_poll_no_access_token: At::DevicePoll, no_access_token;
     device_poll_empty_refresh_token: At::DevicePoll, empty_refresh_token;
+    device_poll_no_refresh_token: At::DevicePoll, no_refresh_token;
 }
 
 #[test]
