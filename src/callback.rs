@@ -1,6 +1,7 @@
 //! The login redirect as the listener sees it: what a request means (only our `state` counts),
 //! and the small pages the browser is shown.
 
+use crate::Scope;
 use crate::secret::CsrfState;
 
 /// What one request to the listener means.
@@ -13,7 +14,12 @@ pub(crate) enum Verdict {
     /// Twitch sent the user back with `error=` and our state.
     Error { error: String, description: String },
     /// Twitch sent the user back with a code and our state.
-    Code(String),
+    Code {
+        /// The authorization code, to exchange for a token.
+        code: String,
+        /// The scopes the redirect says were granted; `None` when it has no `scope` parameter.
+        granted: Option<Vec<Scope>>,
+    },
 }
 
 /// Decides what a request target means, given the redirect path and our state.
@@ -24,12 +30,23 @@ pub(crate) fn judge(target: &str, path: &str, state: &CsrfState) -> Verdict {
     }
     let mut states = Vec::new();
     let (mut code, mut error, mut description) = (None, None, String::new());
+    let mut granted = None;
     for (name, value) in form_urlencoded::parse(query.as_bytes()) {
         match &*name {
             "state" => states.push(value),
             "code" => code = Some(value.into_owned()),
             "error" => error = Some(value.into_owned()),
             "error_description" => description = value.into_owned(),
+            // Space separated; `+` in the query already decoded to a space.
+            "scope" => {
+                granted = Some(
+                    value
+                        .split(' ')
+                        .filter(|s| !s.is_empty())
+                        .map(Scope::from)
+                        .collect(),
+                )
+            }
             _ => {}
         }
     }
@@ -40,11 +57,26 @@ pub(crate) fn judge(target: &str, path: &str, state: &CsrfState) -> Verdict {
     }
     match (error, code) {
         (Some(error), _) => Verdict::Error { error, description },
-        (None, Some(code)) if !code.is_empty() => Verdict::Code(code),
+        (None, Some(code)) if !code.is_empty() => Verdict::Code { code, granted },
         _ => Verdict::BadRequest("This request carries neither a code nor an error."),
     }
 }
 
+/// The page for a login whose user did not grant every requested scope: it names them, so the
+/// user knows what to leave ticked next time.
+pub(crate) fn missing_scopes_page(missing: &[Scope]) -> String {
+    let names = crate::scope::space_separated(missing).replace(' ', ", ");
+    page(
+        "Permissions not granted",
+        &format!(
+            "The app asked for permissions that were not granted: {names}. It will not work \
+             without them: start the login again from the app and leave them ticked. You can \
+             close this tab."
+        ),
+    )
+}
+
+/// A small HTML page; `text` is escaped, `title` is always one of ours.
 pub(crate) fn page(title: &str, text: &str) -> String {
     format!(
         "<!doctype html><html><head><meta charset=\"utf-8\"><title>{title}</title></head>\
@@ -53,6 +85,7 @@ pub(crate) fn page(title: &str, text: &str) -> String {
     )
 }
 
+/// `text` with HTML's special characters escaped: page text may quote what the redirect carried.
 fn escape(text: &str) -> String {
     text.chars()
         .map(|c| match c {
@@ -86,7 +119,46 @@ mod tests {
     judged!(
         code,
         "/cb?code=c%2B1&scope=chat%3Aread&state=s1",
-        Verdict::Code("c+1".into())
+        Verdict::Code {
+            code: "c+1".into(),
+            granted: Some(vec![Scope::ChatRead])
+        }
+    );
+    judged!(
+        scopes_plus_separated,
+        "/cb?code=c&scope=chat%3Aread+chat%3Aedit+some%3Anew&state=s1",
+        Verdict::Code {
+            code: "c".into(),
+            granted: Some(vec![
+                Scope::ChatRead,
+                Scope::ChatEdit,
+                Scope::from("some:new")
+            ])
+        }
+    );
+    judged!(
+        scopes_space_separated,
+        "/cb?code=c&scope=chat%3Aread%20chat%3Aedit&state=s1",
+        Verdict::Code {
+            code: "c".into(),
+            granted: Some(vec![Scope::ChatRead, Scope::ChatEdit])
+        }
+    );
+    judged!(
+        nothing_granted,
+        "/cb?code=c&scope=&state=s1",
+        Verdict::Code {
+            code: "c".into(),
+            granted: Some(vec![])
+        }
+    );
+    judged!(
+        no_scope_parameter,
+        "/cb?code=c&state=s1",
+        Verdict::Code {
+            code: "c".into(),
+            granted: None
+        }
     );
     judged!(
         wrong_state,
@@ -132,5 +204,12 @@ mod tests {
         let html = page("t", "<script>alert('x')</script> & \"more\"");
         assert!(!html.contains("<script>"), "{html}");
         assert!(html.contains("&lt;script&gt;"), "{html}");
+    }
+
+    #[test]
+    fn missing_scopes_page_names_them_escaped() {
+        let html = missing_scopes_page(&[Scope::ChatEdit, Scope::from("x:<b>")]);
+        assert!(html.contains("chat:edit, x:&lt;b&gt;."), "{html}");
+        assert!(!html.contains("<b>"), "{html}");
     }
 }

@@ -1,13 +1,15 @@
 //! The default way to get a new token: the authorization-code flow through the user's browser.
 //!
 //! The listener is up before the browser opens, the `state` is fresh from the OS for every login,
-//! and the browser is told the login worked only once the code has been exchanged.
+//! and the browser is told the login worked only once the code has been exchanged and every
+//! requested scope was granted.
 
 use std::net::SocketAddr;
 use std::time::Duration;
 
 use crate::app::{App, Redirect};
-use crate::listener::Listener;
+use crate::keeper::missing;
+use crate::listener::{Callback, Listener};
 use crate::oauth::{Client, Grant};
 use crate::secret::CsrfState;
 use crate::{Error, Scope};
@@ -44,12 +46,37 @@ impl CodeFlow<'_> {
         std::thread::scope(|scope| {
             scope.spawn(|| self.show(&url));
             let callback = listener.wait(&state, self.timeout)?;
-            let grant = self
-                .client
-                .exchange_code(self.app, &callback.code, &self.redirect.url);
+            let grant = self.exchange(&callback);
             callback.answer(grant.as_ref().map(|_| ()));
             grant
         })
+    }
+
+    /// Exchanges the redirect's code, unless the user did not grant every requested scope.
+    fn exchange(&self, callback: &Callback) -> Result<Grant, Error> {
+        // Twitch names the granted scopes in the redirect. When the user unticked some, no token
+        // from this code can serve the app, so the code is not exchanged: it expires unused
+        // within minutes, and no token is minted only to be thrown away (Twitch caps the live
+        // tokens of a user and app).
+        if let Some(granted) = &callback.granted {
+            self.check_granted(granted)?;
+        }
+        let grant = self
+            .client
+            .exchange_code(self.app, &callback.code, &self.redirect.url)?;
+        // The exchange names them too, should the redirect not have.
+        self.check_granted(&grant.scopes)?;
+        Ok(grant)
+    }
+
+    /// [`Error::MissingScopes`] unless `granted` holds every requested scope.
+    fn check_granted(&self, granted: &[Scope]) -> Result<(), Error> {
+        let missing = missing(self.scopes, granted);
+        if missing.is_empty() {
+            Ok(())
+        } else {
+            Err(Error::MissingScopes { missing })
+        }
     }
 
     /// The Twitch login page for this app, scopes and state.

@@ -14,9 +14,9 @@ use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use crate::Error;
-use crate::callback::{Verdict, judge, page};
+use crate::callback::{Verdict, judge, missing_scopes_page, page};
 use crate::secret::{AuthCode, CsrfState};
+use crate::{Error, Scope};
 
 /// How often the waiting thread looks for new connections.
 const POLL: Duration = Duration::from_millis(10);
@@ -37,6 +37,8 @@ pub(crate) struct Listener {
 /// The login's redirect with our state and a code; the browser waits for [`Callback::answer`].
 pub(crate) struct Callback {
     pub(crate) code: AuthCode,
+    /// The scopes the redirect says were granted; `None` when it did not say.
+    pub(crate) granted: Option<Vec<Scope>>,
     stream: TcpStream,
 }
 
@@ -148,9 +150,10 @@ impl Listener {
                 respond(stream, 400, &page("Login failed", &text));
                 let _ = found.send(Err(self.login_error(error, description)));
             }
-            Verdict::Code(code) => {
+            Verdict::Code { code, granted } => {
                 let _ = found.send(Ok(Callback {
                     code: AuthCode::new(code),
+                    granted,
                     stream,
                 }));
             }
@@ -172,6 +175,9 @@ impl Callback {
     /// Tells the browser how the login ended: a success page, or what went wrong.
     pub(crate) fn answer(self, outcome: Result<(), &Error>) {
         match outcome {
+            Err(Error::MissingScopes { missing }) => {
+                respond(self.stream, 403, &missing_scopes_page(missing));
+            }
             Ok(()) => respond(
                 self.stream,
                 200,
@@ -249,6 +255,7 @@ fn respond(mut stream: TcpStream, status: u16, html: &str) {
     let reason = match status {
         200 => "OK",
         400 => "Bad Request",
+        403 => "Forbidden",
         404 => "Not Found",
         431 => "Request Header Fields Too Large",
         _ => "Internal Server Error",

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use support::{CHAT, Setup};
 use twitch_auth::mock::{self, Authorize, Endpoint, Fault};
-use twitch_auth::{Error, Outcome, Step};
+use twitch_auth::{Error, Outcome, Scope, Step};
 
 /// Status of a GET to the listener (`mock::browse` does not follow our pages anywhere).
 fn status_of(url: &str) -> u16 {
@@ -115,6 +115,14 @@ fn nobody_logging_in_ends_at_the_deadline_and_frees_the_port() {
         started.elapsed()
     );
     TcpListener::bind(("127.0.0.1", t.port)).expect("the listener is closed after bind() returns");
+    if let Err(e) = TcpListener::bind(("::1", t.port)) {
+        // Where there is no IPv6 loopback, nothing listened there either.
+        assert_ne!(
+            e.kind(),
+            std::io::ErrorKind::AddrInUse,
+            "[::1] is still held"
+        );
+    }
     assert!(t.file_bytes().is_none());
 }
 
@@ -188,4 +196,81 @@ fn exchange_that_cannot_reach_twitch_shows_a_failure_page() {
         "{err:?}"
     );
     assert_eq!(t.page().status(), 500);
+}
+
+#[test]
+fn unticked_scopes_are_named_on_the_page_and_the_code_is_not_exchanged() {
+    let t = Setup::new();
+    t.fake
+        .set_granted_scopes(Some(vec!["chat:read".to_owned()]));
+
+    let err = t.helper(&CHAT).bind().unwrap_err();
+
+    match &err {
+        Error::MissingScopes { missing } => assert_eq!(missing, &[Scope::ChatEdit]),
+        other => panic!("expected MissingScopes, got {other:?}"),
+    }
+    let page = t.page();
+    assert_eq!(page.status(), 403, "{}", page.body());
+    assert!(page.body().contains("chat:edit"), "{}", page.body());
+    assert!(!page.body().contains("logged in"), "{}", page.body());
+    assert!(
+        page.body().contains("will not work without them"),
+        "{}",
+        page.body()
+    );
+    assert_eq!(t.requests(), ["GET authorize"], "no exchange");
+    assert!(t.file_bytes().is_none());
+}
+
+#[test]
+fn nothing_granted_names_every_requested_scope() {
+    let t = Setup::new();
+    t.fake.set_granted_scopes(Some(Vec::new()));
+
+    let err = t.helper(&CHAT).bind().unwrap_err();
+
+    assert!(
+        matches!(&err, Error::MissingScopes { missing } if missing.len() == 2),
+        "{err:?}"
+    );
+    let body = t.page().body().to_owned();
+    assert!(
+        body.contains("chat:read") && body.contains("chat:edit"),
+        "{body}"
+    );
+    assert_eq!(t.requests(), ["GET authorize"], "no exchange");
+}
+
+#[test]
+fn scopes_missing_from_the_exchange_are_named_on_the_page() {
+    let t = Setup::new();
+    t.fake
+        .set_granted_scopes(Some(vec!["chat:read".to_owned()]));
+    let visit = t.visit.clone();
+
+    // A redirect without `scope`: only the exchange's answer says what was granted.
+    let err = t
+        .bare_helper(&CHAT)
+        .on_url(move |url| {
+            let url = url.to_owned();
+            *visit.lock().unwrap() = Some(std::thread::spawn(move || {
+                let redirect = support::redirect_of(&url);
+                let without_scope = redirect.replace("&scope=chat%3Aread", "");
+                assert_ne!(without_scope, redirect, "the redirect was {redirect}");
+                mock::browse(&without_scope)
+            }));
+        })
+        .bind()
+        .unwrap_err();
+
+    assert!(
+        matches!(&err, Error::MissingScopes { missing } if missing == &[Scope::ChatEdit]),
+        "{err:?}"
+    );
+    let page = t.page();
+    assert_eq!(page.status(), 403, "{}", page.body());
+    assert!(page.body().contains("chat:edit"), "{}", page.body());
+    assert_eq!(t.requests(), ["GET authorize", "POST token"]);
+    assert!(t.file_bytes().is_none());
 }

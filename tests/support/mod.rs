@@ -2,8 +2,8 @@
 //! pointed at both, and assertions that print what they found.
 #![allow(dead_code)] // each test file uses part of this
 
-use std::io::{BufRead, BufReader};
-use std::net::TcpListener;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -227,6 +227,36 @@ pub fn free_port() -> u16 {
         .local_addr()
         .unwrap()
         .port()
+}
+
+/// Where the fake's login page sends the browser for `login_url` (its `Location`), fetched
+/// without following it, so a test can go there its own way.
+pub fn redirect_of(login_url: &str) -> String {
+    let rest = login_url
+        .strip_prefix("http://")
+        .expect("an http:// login URL");
+    let (host, target) = rest.split_at(rest.find('/').expect("a path"));
+    let mut stream = TcpStream::connect(host).expect("the fake answers");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    write!(
+        stream,
+        "GET {target} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut answer = String::new();
+    stream
+        .read_to_string(&mut answer)
+        .expect("the fake answers in time");
+    answer
+        .lines()
+        .find_map(|line| {
+            let (name, value) = line.split_once(':')?;
+            name.eq_ignore_ascii_case("location")
+                .then(|| value.trim().to_owned())
+        })
+        .unwrap_or_else(|| panic!("no Location in {answer:?}"))
 }
 
 #[cfg(unix)]
