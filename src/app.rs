@@ -98,6 +98,8 @@ pub(crate) struct Redirect {
     /// Exactly as registered at Twitch and sent in the authorize URL and code exchange.
     pub(crate) url: String,
     pub(crate) port: u16,
+    /// The host when it is an IP literal (`127.0.0.1`, `[::1]`); `None` for `localhost`.
+    pub(crate) ip: Option<IpAddr>,
     /// The path the listener answers on, `/` when the URL has none.
     pub(crate) path: String,
 }
@@ -141,13 +143,16 @@ impl Redirect {
         Ok(Redirect {
             url: url.to_owned(),
             port,
+            ip: host.parse().ok(),
             path: path.to_owned(),
         })
     }
 
-    /// The default listener address: loopback only, on the redirect URL's port.
+    /// The default listener address: where the browser will go, so the URL's own IP when it
+    /// names one (`[::1]`, `127.0.0.2`), else 127.0.0.1; loopback only either way.
     pub(crate) fn default_listen_addr(&self) -> SocketAddr {
-        SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), self.port)
+        let ip = self.ip.unwrap_or(IpAddr::V4(Ipv4Addr::LOCALHOST));
+        SocketAddr::new(ip, self.port)
     }
 }
 
@@ -176,6 +181,10 @@ mod tests {
         let bad = [
             "https://localhost:17563",
             "http://example.com:17563",
+            "http://0.0.0.0:17563",
+            "http://[::]:17563",
+            "http://192.168.1.2:17563",
+            "http://[::ffff:127.0.0.1]:17563",
             "localhost:17563",
             "http://localhost:0",
             "http://localhost:99999",
@@ -184,6 +193,20 @@ mod tests {
         ];
         for url in bad {
             assert!(Redirect::parse(url).is_err(), "{url} was accepted");
+        }
+    }
+
+    #[test]
+    fn the_listener_listens_where_the_redirect_url_points() {
+        let cases = [
+            ("http://localhost:17563", "127.0.0.1:17563"),
+            ("http://127.0.0.1:3000/cb", "127.0.0.1:3000"),
+            ("http://127.0.0.2:3000", "127.0.0.2:3000"),
+            ("http://[::1]:3000", "[::1]:3000"),
+        ];
+        for (url, want) in cases {
+            let r = Redirect::parse(url).unwrap_or_else(|e| panic!("{url}: {e}"));
+            assert_eq!(r.default_listen_addr(), want.parse().unwrap(), "{url}");
         }
     }
 

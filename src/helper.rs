@@ -149,7 +149,8 @@ impl Helper {
     }
 
     /// The redirect URL of the browser login, exactly as registered for the app in the Twitch
-    /// developer console. It must be `http://localhost:PORT[/path]`: the helper listens there.
+    /// developer console. It must be `http://localhost:PORT[/path]`, or name a loopback IP
+    /// (`http://127.0.0.1:PORT`, `http://[::1]:PORT`): the helper listens there.
     ///
     /// Defaults to `http://localhost:17563`, pyTwitchAPI's.
     pub fn redirect_url(mut self, url: impl Into<String>) -> Self {
@@ -157,9 +158,10 @@ impl Helper {
         self
     }
 
-    /// The address the redirect listener binds.
+    /// The address the redirect listener binds, instead of the redirect URL's.
     ///
-    /// Defaults to `127.0.0.1` on the redirect URL's port: loopback only.
+    /// Defaults to the redirect URL's host and port, loopback only: its IP when it names one,
+    /// else (`localhost`) `127.0.0.1`.
     pub fn listen_addr(mut self, addr: SocketAddr) -> Self {
         self.listen_addr = Some(addr);
         self

@@ -229,6 +229,15 @@ pub fn free_port() -> u16 {
         .port()
 }
 
+/// Whether this machine can listen on `[::1]`; prints that the test is skipped when not.
+pub fn has_ipv6_loopback() -> bool {
+    let yes = TcpListener::bind("[::1]:0").is_ok();
+    if !yes {
+        eprintln!("skipped: no IPv6 loopback");
+    }
+    yes
+}
+
 /// Where the fake's login page sends the browser for `login_url` (its `Location`), fetched
 /// without following it, so a test can go there its own way.
 pub fn redirect_of(login_url: &str) -> String {
