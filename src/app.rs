@@ -1,7 +1,8 @@
 //! The Twitch app: its client id, optional client secret, and the auth server's endpoints.
 
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::net::{IpAddr, SocketAddr};
 
+use crate::listener::ListenOn;
 use crate::{ClientSecret, Error};
 
 /// Where the auth server lives unless `Helper::auth_base_url` says otherwise.
@@ -148,11 +149,13 @@ impl Redirect {
         })
     }
 
-    /// The default listener address: where the browser will go, so the URL's own IP when it
-    /// names one (`[::1]`, `127.0.0.2`), else 127.0.0.1; loopback only either way.
-    pub(crate) fn default_listen_addr(&self) -> SocketAddr {
-        let ip = self.ip.unwrap_or(IpAddr::V4(Ipv4Addr::LOCALHOST));
-        SocketAddr::new(ip, self.port)
+    /// Where the listener must listen for the browser to reach it: the URL's own IP, or for
+    /// `localhost` both loopbacks, since browsers may resolve it to either first.
+    pub(crate) fn listen_on(&self) -> ListenOn {
+        match self.ip {
+            Some(ip) => ListenOn::Addr(SocketAddr::new(ip, self.port)),
+            None => ListenOn::Localhost(self.port),
+        }
     }
 }
 
@@ -199,14 +202,24 @@ mod tests {
     #[test]
     fn the_listener_listens_where_the_redirect_url_points() {
         let cases = [
-            ("http://localhost:17563", "127.0.0.1:17563"),
-            ("http://127.0.0.1:3000/cb", "127.0.0.1:3000"),
-            ("http://127.0.0.2:3000", "127.0.0.2:3000"),
-            ("http://[::1]:3000", "[::1]:3000"),
+            ("http://localhost:17563", ListenOn::Localhost(17563)),
+            ("http://LocalHost:80/cb", ListenOn::Localhost(80)),
+            (
+                "http://127.0.0.1:3000/cb",
+                ListenOn::Addr("127.0.0.1:3000".parse().unwrap()),
+            ),
+            (
+                "http://127.0.0.2:3000",
+                ListenOn::Addr("127.0.0.2:3000".parse().unwrap()),
+            ),
+            (
+                "http://[::1]:3000",
+                ListenOn::Addr("[::1]:3000".parse().unwrap()),
+            ),
         ];
         for (url, want) in cases {
             let r = Redirect::parse(url).unwrap_or_else(|e| panic!("{url}: {e}"));
-            assert_eq!(r.default_listen_addr(), want.parse().unwrap(), "{url}");
+            assert_eq!(r.listen_on(), want, "{url}");
         }
     }
 

@@ -4,12 +4,11 @@
 //! and the browser is told the login worked only once the code has been exchanged and every
 //! requested scope was granted.
 
-use std::net::SocketAddr;
 use std::time::Duration;
 
 use crate::app::{App, Redirect};
 use crate::keeper::missing;
-use crate::listener::{Callback, Listener};
+use crate::listener::{Callback, ListenOn, Listener};
 use crate::oauth::{Client, Grant};
 use crate::secret::CsrfState;
 use crate::{Error, Scope};
@@ -23,7 +22,7 @@ pub(crate) struct CodeFlow<'a> {
     pub(crate) client: &'a Client,
     pub(crate) scopes: &'a [Scope],
     pub(crate) redirect: &'a Redirect,
-    pub(crate) listen_addr: SocketAddr,
+    pub(crate) listen: ListenOn,
     pub(crate) open_browser: bool,
     pub(crate) on_url: Option<&'a UrlCallback>,
     pub(crate) force_verify: bool,
@@ -36,7 +35,7 @@ impl CodeFlow<'_> {
         if self.app.client_secret.is_none() {
             return Err(Error::NoClientSecret);
         }
-        let listener = Listener::bind(self.listen_addr, &self.redirect.path, &self.redirect.url)?;
+        let listener = Listener::bind(self.listen, &self.redirect.path, &self.redirect.url)?;
         let state = CsrfState::random().map_err(|e| Error::Randomness {
             source: Box::new(e),
         })?;

@@ -160,8 +160,9 @@ impl Helper {
 
     /// The address the redirect listener binds, instead of the redirect URL's.
     ///
-    /// Defaults to the redirect URL's host and port, loopback only: its IP when it names one,
-    /// else (`localhost`) `127.0.0.1`.
+    /// Defaults to the redirect URL's host and port, loopback only: its IP when it names one;
+    /// for `localhost` both `127.0.0.1` and `[::1]` (where the machine has IPv6), since a
+    /// browser may try either first.
     pub fn listen_addr(mut self, addr: SocketAddr) -> Self {
         self.listen_addr = Some(addr);
         self

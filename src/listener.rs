@@ -1,14 +1,18 @@
 //! The one-shot redirect listener: waits for the login redirect on loopback, until a deadline.
 //!
+//! It listens where the browser will go: the redirect URL's IP, or for `localhost` both
+//! 127.0.0.1 and `[::1]`, since browsers may try either first and a program holding the other
+//! one would otherwise receive the code and state.
+//!
 //! Only a request on the redirect URL's path carrying our `state` ends the wait (see
 //! `callback.rs`). Anything else, the browser's `/favicon.ico`, a stray or hostile request, is
 //! answered and ignored. Each connection gets one answer and is closed; it is read on its own
 //! short-lived thread with a small size cap and a time budget, so a client that sends nothing,
 //! sends too much or never reads cannot stall the login. All of them are scoped threads, joined
-//! before `wait` returns, and the socket closes with the `Listener`: nothing outlives `bind()`.
+//! before `wait` returns, and the sockets close with the `Listener`: nothing outlives `bind()`.
 
 use std::io::{self, Read, Write};
-use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
+use std::net::{Ipv4Addr, Ipv6Addr, Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc;
 use std::thread;
@@ -27,9 +31,19 @@ const CONNECTION_BUDGET: Duration = Duration::from_secs(2);
 /// Connections served at once; more are closed at once (a flood cannot exhaust threads).
 const MAX_CONNECTIONS: usize = 64;
 
+/// Where the listener listens.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ListenOn {
+    /// One address: the redirect URL's IP, or `Helper::listen_addr`.
+    Addr(SocketAddr),
+    /// `localhost` on this port: 127.0.0.1 and, where the machine has IPv6, `[::1]`.
+    Localhost(u16),
+}
+
 /// A listener on the redirect URL's port, closed when dropped.
 pub(crate) struct Listener {
-    socket: TcpListener,
+    /// One or two sockets (`localhost`), all non-blocking.
+    sockets: Vec<TcpListener>,
     path: String,
     redirect_url: String,
 }
@@ -46,22 +60,26 @@ pub(crate) struct Callback {
 type Found = Result<Callback, Error>;
 
 impl Listener {
-    /// Starts listening; fails at once when the port is taken.
-    pub(crate) fn bind(addr: SocketAddr, path: &str, redirect_url: &str) -> Result<Self, Error> {
-        let socket = TcpListener::bind(addr).map_err(|source| match source.kind() {
-            io::ErrorKind::AddrInUse => Error::PortInUse {
-                addr,
-                redirect_url: redirect_url.to_owned(),
-                source,
-            },
-            _ => Error::Listen { addr, source },
-        })?;
-        // The waiting thread polls, so that the deadline is kept whatever clients do.
-        socket
-            .set_nonblocking(true)
-            .map_err(|source| Error::Listen { addr, source })?;
+    /// Starts listening; fails at once when the port is taken on any address it needs.
+    pub(crate) fn bind(on: ListenOn, path: &str, redirect_url: &str) -> Result<Self, Error> {
+        let listen = |addr| listen(addr, redirect_url);
+        let sockets = match on {
+            ListenOn::Addr(addr) => vec![listen(addr)?],
+            ListenOn::Localhost(port) => {
+                let v4 = listen(SocketAddr::from((Ipv4Addr::LOCALHOST, port)))?;
+                // IPv4's port, so that both families agree even if `port` is 0.
+                let port = v4.local_addr().map_or(port, |addr| addr.port());
+                let v6_addr = SocketAddr::from((Ipv6Addr::LOCALHOST, port));
+                match listen(v6_addr) {
+                    Ok(v6) => vec![v4, v6],
+                    // Without IPv6 no browser can reach [::1], and neither can a program there.
+                    Err(Error::Listen { source, .. }) if no_ipv6_loopback(&source) => vec![v4],
+                    Err(err) => return Err(err),
+                }
+            }
+        };
         Ok(Listener {
-            socket,
+            sockets,
             path: path.to_owned(),
             redirect_url: redirect_url.to_owned(),
         })
@@ -84,28 +102,27 @@ impl Listener {
                 if deadline.is_some_and(|deadline| Instant::now() >= deadline) {
                     break Err(Error::LoginTimedOut { after: timeout });
                 }
-                match self.socket.accept() {
-                    Ok((stream, _)) => {
-                        if active.load(Ordering::SeqCst) >= MAX_CONNECTIONS {
-                            continue; // dropped: closed without an answer
-                        }
-                        active.fetch_add(1, Ordering::SeqCst);
-                        let (found, done, active) = (found.clone(), &done, &active);
-                        let serve = move || {
-                            self.serve(stream, state, done, &found);
-                            active.fetch_sub(1, Ordering::SeqCst);
-                        };
-                        if thread::Builder::new().spawn_scoped(scope, serve).is_err() {
-                            active.fetch_sub(1, Ordering::SeqCst); // no thread: connection dropped
-                        }
+                let mut accepted = false;
+                // Nobody waiting to connect, or the OS is out of something (file descriptors):
+                // the socket still listens, so go on to the next one.
+                for (stream, _) in self.sockets.iter().filter_map(|s| s.accept().ok()) {
+                    accepted = true;
+                    if active.load(Ordering::SeqCst) >= MAX_CONNECTIONS {
+                        continue; // dropped: closed without an answer
                     }
-                    // Nobody waiting to connect, or the OS is out of something (file descriptors):
-                    // the socket still listens, so wait a moment and go on.
-                    Err(_) => {
-                        if let Ok(result) = results.recv_timeout(POLL) {
-                            break result;
-                        }
+                    active.fetch_add(1, Ordering::SeqCst);
+                    let (found, done, active) = (found.clone(), &done, &active);
+                    let serve = move || {
+                        self.serve(stream, state, done, &found);
+                        active.fetch_sub(1, Ordering::SeqCst);
+                    };
+                    if thread::Builder::new().spawn_scoped(scope, serve).is_err() {
+                        active.fetch_sub(1, Ordering::SeqCst); // no thread: connection dropped
                     }
+                }
+                // Nothing new on any socket: wait a moment, unless the login ends meanwhile.
+                if !accepted && let Ok(result) = results.recv_timeout(POLL) {
+                    break result;
                 }
                 if let Ok(result) = results.try_recv() {
                     break result;
@@ -196,6 +213,50 @@ impl Callback {
             ),
         }
     }
+}
+
+/// A non-blocking socket on `addr`; a taken port is [`Error::PortInUse`].
+fn listen(addr: SocketAddr, redirect_url: &str) -> Result<TcpListener, Error> {
+    let socket = TcpListener::bind(addr).map_err(|source| match source.kind() {
+        io::ErrorKind::AddrInUse => Error::PortInUse {
+            addr,
+            redirect_url: redirect_url.to_owned(),
+            source,
+        },
+        _ => Error::Listen { addr, source },
+    })?;
+    // The waiting thread polls, so that the deadline is kept whatever clients do.
+    socket
+        .set_nonblocking(true)
+        .map_err(|source| Error::Listen { addr, source })?;
+    Ok(socket)
+}
+
+/// Whether binding `[::1]` failed because the machine has no IPv6 loopback: IPv6 turned off
+/// (address not available) or absent from the kernel (address family not supported).
+fn no_ipv6_loopback(err: &io::Error) -> bool {
+    err.kind() == io::ErrorKind::AddrNotAvailable
+        || err.raw_os_error().is_some_and(is_family_unsupported)
+}
+
+/// Whether an OS error code is "address family not supported", which std has no kind for.
+#[cfg(unix)]
+fn is_family_unsupported(code: i32) -> bool {
+    code == libc::EAFNOSUPPORT
+}
+
+/// Whether an OS error code is "address family not supported", which std has no kind for.
+#[cfg(windows)]
+fn is_family_unsupported(code: i32) -> bool {
+    const WSAEAFNOSUPPORT: i32 = 10047; // winsock2.h
+    code == WSAEAFNOSUPPORT
+}
+
+/// Whether an OS error code is "address family not supported": unknown on other systems, so
+/// only "address not available" counts there.
+#[cfg(not(any(unix, windows)))]
+fn is_family_unsupported(_code: i32) -> bool {
+    false
 }
 
 /// The first line of a request head, without its line end; empty when it is not UTF-8 (and so
@@ -289,6 +350,24 @@ fn respond(mut stream: TcpStream, status: u16, html: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_a_missing_ipv6_loopback_skips_it() {
+        #[cfg(unix)]
+        let unsupported = libc::EAFNOSUPPORT;
+        #[cfg(windows)]
+        let unsupported = 10047;
+        #[cfg(any(unix, windows))]
+        assert!(no_ipv6_loopback(&io::Error::from_raw_os_error(unsupported)));
+        assert!(no_ipv6_loopback(&io::ErrorKind::AddrNotAvailable.into()));
+        for kind in [
+            io::ErrorKind::AddrInUse,
+            io::ErrorKind::PermissionDenied,
+            io::ErrorKind::InvalidInput,
+        ] {
+            assert!(!no_ipv6_loopback(&kind.into()), "{kind:?}");
+        }
+    }
 
     #[test]
     fn request_lines() {

@@ -10,6 +10,7 @@ use crate::code_flow::{CodeFlow, UrlCallback};
 use crate::device_flow::{DeviceCallback, DeviceFlow};
 use crate::error::BoxError;
 use crate::keeper::{expires_after, missing, sorted};
+use crate::listener::ListenOn;
 use crate::oauth::{Client, TokenInfo};
 use crate::{ClientSecret, Error, Scope, Step, StoredToken};
 
@@ -95,9 +96,9 @@ impl Login {
                     app,
                     client,
                     scopes: settings.scopes,
-                    listen_addr: settings
+                    listen: settings
                         .listen_addr
-                        .unwrap_or_else(|| redirect.default_listen_addr()),
+                        .map_or_else(|| redirect.listen_on(), ListenOn::Addr),
                     redirect: &redirect,
                     open_browser: settings.open_browser,
                     on_url: settings.on_url,

@@ -1,12 +1,20 @@
-//! Where the redirect listener listens: at the redirect URL's own IP.
+//! Where the redirect listener listens: at the redirect URL's own IP, and for `localhost` on
+//! both 127.0.0.1 and `[::1]`, since a browser may try either first. A port taken on any of
+//! them is an error before the login URL is shown.
 
 mod support;
 
-use std::net::{Ipv4Addr, TcpListener};
+use std::net::{Ipv4Addr, SocketAddr, TcpListener};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
-use support::{CHAT, Setup, has_ipv6_loopback};
-use twitch_auth::mock::Page;
+use support::{CHAT, Setup, has_ipv6_loopback, redirect_of};
+use twitch_auth::mock::{self, BrowseError, Page};
 use twitch_auth::{Error, Outcome};
+
+/// A visit made by `on_url`, joined by the test.
+type Visit = Arc<Mutex<Option<std::thread::JoinHandle<Result<Page, BrowseError>>>>>;
 
 /// Asserts that a browser login completed: its outcome, one authorize, exchange and validate at
 /// the fake, and the page the browser ended on (joined only after the login ended).
@@ -23,6 +31,16 @@ fn logged_in(
     );
     let page = page();
     assert!(page.body().contains("You are logged in"), "{}", page.body());
+}
+
+/// The page a visit ended on.
+fn join(visit: &Visit) -> Page {
+    let handle = visit
+        .lock()
+        .unwrap()
+        .take()
+        .expect("the login URL was visited");
+    handle.join().unwrap().expect("the visit completed")
 }
 
 #[test]
@@ -82,4 +100,91 @@ fn a_redirect_url_on_a_non_loopback_ip_is_an_invalid_setting() {
         );
         assert!(t.requests().is_empty(), "{host}: {:?}", t.requests());
     }
+}
+
+#[test]
+fn a_port_taken_on_ipv6_loopback_is_in_use_before_the_login_url_is_shown() {
+    if !has_ipv6_loopback() {
+        return;
+    }
+    let t = Setup::new();
+    let _holder = TcpListener::bind(("::1", t.port)).unwrap();
+    let shown = Arc::new(AtomicBool::new(false));
+    let shown_in = shown.clone();
+
+    let err = t
+        .bare_helper(&CHAT)
+        .on_url(move |_| shown_in.store(true, Ordering::SeqCst))
+        // Only so that a listener that misses the holder gives up soon.
+        .login_timeout(Duration::from_secs(1))
+        .bind()
+        .unwrap_err();
+
+    match &err {
+        Error::PortInUse { addr, .. } => {
+            assert_eq!(
+                *addr,
+                SocketAddr::from(([0u16, 0, 0, 0, 0, 0, 0, 1], t.port))
+            )
+        }
+        other => panic!("expected PortInUse, got {other:?}"),
+    }
+    assert!(err.to_string().contains(&t.redirect_url()), "{err}");
+    assert!(!shown.load(Ordering::SeqCst), "the login URL was shown");
+    assert!(t.requests().is_empty(), "{:?}", t.requests());
+    TcpListener::bind(("127.0.0.1", t.port)).expect("127.0.0.1 is closed again");
+}
+
+#[test]
+fn a_redirect_arriving_on_ipv6_loopback_completes_the_login() {
+    if !has_ipv6_loopback() {
+        return;
+    }
+    let t = Setup::new();
+    let visit: Visit = Arc::default();
+    let visit_in = visit.clone();
+    let localhost = format!("http://localhost:{}", t.port);
+    let ipv6 = format!("http://[::1]:{}", t.port);
+
+    // A browser that resolves `localhost` to [::1].
+    let result = t
+        .bare_helper(&CHAT)
+        .on_url(move |url| {
+            let (url, localhost, ipv6) = (url.to_owned(), localhost.clone(), ipv6.clone());
+            *visit_in.lock().unwrap() = Some(std::thread::spawn(move || {
+                let redirect = redirect_of(&url);
+                let via_ipv6 = redirect.replacen(&localhost, &ipv6, 1);
+                assert_ne!(via_ipv6, redirect, "the redirect goes to {redirect}");
+                mock::browse(&via_ipv6)
+            }));
+        })
+        .bind();
+
+    logged_in(&t, result, || join(&visit));
+    TcpListener::bind(("::1", t.port)).expect("[::1] is closed after bind() returns");
+    TcpListener::bind(("127.0.0.1", t.port)).expect("127.0.0.1 is closed after bind() returns");
+}
+
+#[test]
+fn listen_addr_wins_over_the_redirect_url() {
+    let t = Setup::new();
+    // Something else on [::1]: with an explicit listen_addr, it is none of the login's business.
+    let _other = TcpListener::bind(("::1", t.port)).ok();
+    let visit: Visit = Arc::default();
+    let visit_in = visit.clone();
+    let localhost = format!("http://localhost:{}", t.port);
+    let ipv4 = format!("http://127.0.0.1:{}", t.port);
+
+    let result = t
+        .bare_helper(&CHAT)
+        .listen_addr(SocketAddr::from((Ipv4Addr::LOCALHOST, t.port)))
+        .on_url(move |url| {
+            let (url, localhost, ipv4) = (url.to_owned(), localhost.clone(), ipv4.clone());
+            *visit_in.lock().unwrap() = Some(std::thread::spawn(move || {
+                mock::browse(&redirect_of(&url).replacen(&localhost, &ipv4, 1))
+            }));
+        })
+        .bind();
+
+    logged_in(&t, result, || join(&visit));
 }

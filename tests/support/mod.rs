@@ -220,13 +220,19 @@ pub fn now() -> u64 {
         .as_secs()
 }
 
-/// A port nobody listens on right now.
+/// A port nobody listens on right now, on 127.0.0.1 and (where the machine has IPv6) on
+/// `[::1]`: a `localhost` redirect URL is listened on both.
 pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+    let mut port = 0;
+    for _ in 0..100 {
+        let v4 = TcpListener::bind("127.0.0.1:0").unwrap();
+        port = v4.local_addr().unwrap().port();
+        match TcpListener::bind(("::1", port)) {
+            Err(e) if e.kind() == std::io::ErrorKind::AddrInUse => continue,
+            _ => return port, // free on both, or no IPv6 loopback
+        }
+    }
+    port
 }
 
 /// Whether this machine can listen on `[::1]`; prints that the test is skipped when not.
