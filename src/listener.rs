@@ -389,8 +389,8 @@ mod tests {
     #[test]
     fn a_timeout_too_long_for_the_clock_waits_for_the_redirect() {
         let loopback = SocketAddr::from(([127, 0, 0, 1], 0));
-        let listener = Listener::bind(loopback, "/", "http://localhost/").unwrap();
-        let addr = listener.socket.local_addr().unwrap();
+        let listener = Listener::bind(ListenOn::Addr(loopback), "/", "http://localhost/").unwrap();
+        let addr = listener.sockets[0].local_addr().unwrap();
         let state = CsrfState::random().unwrap();
         let request = format!("GET /?code=c0de&state={} HTTP/1.1\r\n\r\n", state.secret());
         let browser = thread::spawn(move || {
