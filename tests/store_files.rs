@@ -1,0 +1,126 @@
+//! The files beside the token file: a read-only mount still reuses, the lock file is never
+//! created through a link, and the sweep of dead writers' temporary files touches exactly those.
+
+mod support;
+
+use std::path::PathBuf;
+
+use support::{CHAT, Setup, Tmpfs};
+use twitch_auth::{Error, Outcome};
+
+#[test]
+fn a_valid_token_on_a_read_only_mount_is_reused() {
+    let Some(fs) = Tmpfs::mount("1m") else {
+        return;
+    };
+    let mut t = Setup::new();
+    t.path = fs.path().join("user_token.json");
+    t.store(&CHAT);
+    let before = t.file_bytes().unwrap();
+    fs.remount_read_only();
+
+    let token = t.generating_helper(&CHAT).bind().unwrap();
+
+    assert_eq!(token.outcome(), Outcome::Reused);
+    assert_eq!(t.requests(), ["GET validate"]);
+    assert_eq!(t.file_bytes().unwrap(), before);
+}
+
+#[test]
+fn a_pytwitchapi_file_on_a_read_only_mount_is_reused_as_it_is() {
+    let Some(fs) = Tmpfs::mount("1m") else {
+        return;
+    };
+    let mut t = Setup::new();
+    t.path = fs.path().join("user_token.json");
+    let file = t.write_pytwitchapi_file(&t.fake.grant(&CHAT));
+    fs.remount_read_only();
+
+    let token = t.generating_helper(&CHAT).bind().unwrap();
+
+    assert_eq!(token.outcome(), Outcome::Reused);
+    assert_eq!(t.file_bytes().unwrap(), file.as_bytes(), "quietly not completed");
+}
+
+#[cfg(unix)]
+#[test]
+fn a_dangling_symlink_at_the_lock_path_is_refused_not_followed() {
+    let t = Setup::new();
+    t.store(&CHAT);
+    let lock = lock_path(&t);
+    std::fs::remove_file(&lock).unwrap();
+    let target = t.dir.path().join("created-by-the-lock");
+    std::os::unix::fs::symlink(&target, &lock).unwrap();
+
+    let err = t.generating_helper(&CHAT).bind().unwrap_err();
+
+    assert!(!target.exists(), "the link's target was created");
+    match &err {
+        Error::File { action, source, .. } => {
+            assert_eq!(*action, "lock");
+            let cause = source.to_string();
+            assert!(cause.contains("symbolic link"), "{cause}");
+            assert!(cause.contains(&lock.display().to_string()), "{cause}");
+        }
+        other => panic!("expected a file error, got {other:?}"),
+    }
+    assert!(t.requests().is_empty(), "{:?}", t.requests());
+}
+
+#[cfg(target_os = "linux")] // writers are told apart by /proc
+#[test]
+fn the_sweep_leaves_a_neighbouring_stores_temporary_file() {
+    let t = Setup::new();
+    t.store(&CHAT);
+    // A store beside ours named `user_token.json.<digits>`, in the middle of a save by a live
+    // process: its temporary file is `.user_token.json.99999999.<pid>.<n>.tmp`.
+    let writer = std::process::Command::new("sleep").arg("30").spawn().unwrap();
+    let dir = t.path.parent().unwrap();
+    let theirs = dir.join(format!(".user_token.json.99999999.{}.0.tmp", writer.id()));
+    std::fs::write(&theirs, b"{\"token\":\"in progress\"}").unwrap();
+
+    // Our store saves (a refresh), sweeping dead writers' temporary files first.
+    support::expire_stored(&t);
+    let token = t.generating_helper(&CHAT).bind().unwrap();
+    assert_eq!(token.outcome(), Outcome::Refreshed);
+
+    assert!(theirs.exists(), "another store's temporary file was deleted");
+    kill(writer);
+}
+
+#[cfg(target_os = "linux")] // writers are told apart by /proc; names are bytes on Unix
+#[test]
+fn the_sweep_removes_a_dead_writers_file_under_a_name_that_is_not_utf8() {
+    use std::os::unix::ffi::OsStringExt;
+    let mut t = Setup::new();
+    let name = std::ffi::OsString::from_vec(b"user_token_\xff.json".to_vec());
+    t.path = t.path.with_file_name(&name);
+    t.store(&CHAT);
+    let dead = {
+        let mut child = std::process::Command::new("true").spawn().unwrap();
+        child.wait().unwrap();
+        child.id()
+    };
+    let mut temp_name = b".user_token_\xff.json".to_vec();
+    temp_name.extend_from_slice(format!(".{dead}.0.tmp").as_bytes());
+    let temp = t.path.with_file_name(std::ffi::OsString::from_vec(temp_name));
+    std::fs::write(&temp, b"{\"token\":\"a pair\",\"refresh\":\"left behind\"}").unwrap();
+
+    support::expire_stored(&t);
+    let token = t.generating_helper(&CHAT).bind().unwrap();
+    assert_eq!(token.outcome(), Outcome::Refreshed);
+
+    assert!(!temp.exists(), "a dead writer's temporary file (a pair) was left");
+}
+
+fn lock_path(t: &Setup) -> PathBuf {
+    let mut path = t.path.as_os_str().to_owned();
+    path.push(".lock");
+    PathBuf::from(path)
+}
+
+#[cfg(target_os = "linux")]
+fn kill(mut child: std::process::Child) {
+    let _ = child.kill();
+    let _ = child.wait();
+}
