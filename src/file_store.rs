@@ -416,10 +416,15 @@ fn parent_dir(path: &Path) -> &Path {
 
 /// Options for files only their owner may read.
 fn private_options() -> OpenOptions {
-    let mut options = OpenOptions::new();
     #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    options
+    {
+        let mut options = OpenOptions::new();
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        options
+    }
+    // No mode bits: the directory's access list decides who may read (see the crate docs).
+    #[cfg(not(unix))]
+    OpenOptions::new()
 }
 
 fn write_synced(temp: &Path, bytes: &[u8]) -> io::Result<()> {

@@ -85,6 +85,7 @@ fn live_pair(t: &Setup) -> String {
     )
 }
 
+#[cfg(unix)] // the cases that need it make Unix symlinks, pipes and modes
 fn parent(t: &Setup) -> PathBuf {
     let dir = t.path.parent().unwrap().to_owned();
     std::fs::create_dir_all(&dir).unwrap();
@@ -101,6 +102,7 @@ type Arrange = fn(&Setup) -> Vec<PathBuf>;
 /// (case, arrange, want); the requests the fake sees are `GET validate` for the new token only,
 /// or none for a file error, unless the case says otherwise.
 fn cases() -> Vec<(&'static str, Arrange, Want)> {
+    #[cfg_attr(not(unix), allow(unused_mut))] // Unix-only cases are pushed below
     let mut cases: Vec<(&'static str, Arrange, Want)> = vec![
         (
             "empty file",
@@ -465,6 +467,7 @@ fn a_token_no_header_can_carry_is_unusable_not_a_network_error() {
 
 /// A line on stderr that the test harness shows even for a passing test (it captures only
 /// `eprintln!`), so that a skip is never silent.
+#[cfg(unix)] // said by the Unix-only tests
 fn say(line: &str) {
     use std::io::Write;
     let _ = writeln!(std::io::stderr(), "{line}");

@@ -95,7 +95,8 @@ fn a_stopped_lock_holder_is_reported_not_waited_for() {
     }
     assert!(err.is_transient());
     assert!(
-        err.to_string().contains(&lock_path(&t).display().to_string()),
+        err.to_string()
+            .contains(&lock_path(&t).display().to_string()),
         "{err}"
     );
     assert!(t.requests().is_empty(), "{:?}", t.requests());
@@ -143,7 +144,9 @@ fn a_handle_waits_a_bounded_time_and_its_getters_do_not_wait() {
     let err = refreshing.join().unwrap().unwrap_err();
     assert!(matches!(err, Error::LockTimedOut { .. }), "{err:?}");
     drop(holder);
-    token.access_token().expect("refreshed once the lock is free");
+    token
+        .access_token()
+        .expect("refreshed once the lock is free");
 }
 
 #[test]

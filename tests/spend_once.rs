@@ -44,9 +44,17 @@ fn a_stale_handle_refreshes_the_pair_another_program_stored() {
     token.report_unauthorized(&ours);
     let access = token.access_token().expect("the stored pair is refreshed");
 
-    assert_eq!(t.fake.refresh_token_reuses(), 0, "a spent refresh token was sent");
+    assert_eq!(
+        t.fake.refresh_token_reuses(),
+        0,
+        "a spent refresh token was sent"
+    );
     assert_ne!(access.secret(), theirs["token"]);
-    assert_eq!(t.file_json()["token"], access.secret(), "the new pair was saved");
+    assert_eq!(
+        t.file_json()["token"],
+        access.secret(),
+        "the new pair was saved"
+    );
     assert_eq!(token.refresh_token().secret(), t.file_json()["refresh"]);
 }
 
@@ -83,7 +91,10 @@ fn a_handle_whose_pair_was_removed_sends_nothing() {
 
     let err = token.access_token().unwrap_err();
 
-    assert!(matches!(err, Error::StoreChanged { stored_login: None }), "{err:?}");
+    assert!(
+        matches!(err, Error::StoreChanged { stored_login: None }),
+        "{err:?}"
+    );
     assert!(err.needs_login());
     assert!(t.requests().is_empty(), "{:?}", t.requests());
 }
@@ -108,7 +119,11 @@ fn a_full_disk_refuses_the_refresh_before_spending_the_refresh_token() {
         }
         other => panic!("expected a file error, got {other:?}"),
     }
-    assert!(t.requests().is_empty(), "nothing was spent: {:?}", t.requests());
+    assert!(
+        t.requests().is_empty(),
+        "nothing was spent: {:?}",
+        t.requests()
+    );
     assert_eq!(t.generator_calls(), 0);
     assert_eq!(t.file_bytes().unwrap(), before);
 }
@@ -181,8 +196,15 @@ fn a_directory_the_process_cannot_write_refuses_the_refresh() {
 
     assert!(!output.status.success(), "{}", describe(&output));
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(stderr.contains("could not write the token file"), "{stderr}");
-    assert!(t.requests().is_empty(), "nothing was spent: {:?}", t.requests());
+    assert!(
+        stderr.contains("could not write the token file"),
+        "{stderr}"
+    );
+    assert!(
+        t.requests().is_empty(),
+        "nothing was spent: {:?}",
+        t.requests()
+    );
     assert_eq!(t.file_bytes().unwrap(), before);
 }
 
@@ -236,13 +258,21 @@ fn a_pair_whose_save_failed_is_kept_used_and_saved_later() {
 
     assert_eq!(token.outcome(), Outcome::Refreshed);
     assert!(!token.is_saved());
-    assert_eq!(store.load().unwrap().unwrap(), stored, "the store kept the old pair");
+    assert_eq!(
+        store.load().unwrap().unwrap(),
+        stored,
+        "the store kept the old pair"
+    );
     assert!(token.save().is_err(), "the store still fails");
 
     // The handle's refresh token is the live one: the stored one was spent.
     token.report_unauthorized(&token.access_token().unwrap());
     let access = token.access_token().unwrap();
-    assert_eq!(t.fake.refresh_token_reuses(), 0, "the spent refresh token was sent");
+    assert_eq!(
+        t.fake.refresh_token_reuses(),
+        0,
+        "the spent refresh token was sent"
+    );
     assert!(!token.is_saved());
 
     store.failing.store(false, Ordering::SeqCst);
@@ -265,7 +295,10 @@ fn a_login_pair_is_saved_before_its_validation() {
     let message = err.to_string();
     assert!(message.contains("the new pair was saved"), "{message}");
     assert!(!message.contains("not changed"), "{message}");
-    assert!(t.file_bytes().is_some(), "the pair the user consented to was kept");
+    assert!(
+        t.file_bytes().is_some(),
+        "the pair the user consented to was kept"
+    );
     let token = t.generating_helper(&CHAT).bind().unwrap();
     assert_eq!(token.outcome(), Outcome::Reused);
     assert_eq!(t.generator_calls(), 1, "no second login");
@@ -283,7 +316,8 @@ fn a_failed_validation_after_a_refresh_says_the_file_changed() {
     object.remove("user_id");
     object.remove("login");
     t.write_file(&serde_json::to_vec(&json).unwrap());
-    t.fake.fail(Endpoint::Validate, Fault::status(502, "Bad Gateway"));
+    t.fake
+        .fail(Endpoint::Validate, Fault::status(502, "Bad Gateway"));
 
     let err = t.generating_helper(&CHAT).bind().unwrap_err();
 
@@ -295,5 +329,9 @@ fn a_failed_validation_after_a_refresh_says_the_file_changed() {
     let message = err.to_string();
     assert!(!message.contains("not changed"), "{message}");
     assert!(message.contains("the new pair was saved"), "{message}");
-    assert_ne!(t.file_json()["token"], old, "the refreshed pair is in the file");
+    assert_ne!(
+        t.file_json()["token"],
+        old,
+        "the refreshed pair is in the file"
+    );
 }

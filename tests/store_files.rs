@@ -3,10 +3,8 @@
 
 mod support;
 
-use std::path::PathBuf;
-
 use support::{CHAT, Setup, Tmpfs};
-use twitch_auth::{Error, Outcome};
+use twitch_auth::Outcome;
 
 #[test]
 fn a_valid_token_on_a_read_only_mount_is_reused() {
@@ -39,15 +37,22 @@ fn a_pytwitchapi_file_on_a_read_only_mount_is_reused_as_it_is() {
     let token = t.generating_helper(&CHAT).bind().unwrap();
 
     assert_eq!(token.outcome(), Outcome::Reused);
-    assert_eq!(t.file_bytes().unwrap(), file.as_bytes(), "quietly not completed");
+    assert_eq!(
+        t.file_bytes().unwrap(),
+        file.as_bytes(),
+        "quietly not completed"
+    );
 }
 
 #[cfg(unix)]
 #[test]
 fn a_dangling_symlink_at_the_lock_path_is_refused_not_followed() {
+    use twitch_auth::Error;
     let t = Setup::new();
     t.store(&CHAT);
-    let lock = lock_path(&t);
+    let mut lock = t.path.as_os_str().to_owned();
+    lock.push(".lock");
+    let lock = std::path::PathBuf::from(lock);
     std::fs::remove_file(&lock).unwrap();
     let target = t.dir.path().join("created-by-the-lock");
     std::os::unix::fs::symlink(&target, &lock).unwrap();
@@ -74,7 +79,10 @@ fn the_sweep_leaves_a_neighbouring_stores_temporary_file() {
     t.store(&CHAT);
     // A store beside ours named `user_token.json.<digits>`, in the middle of a save by a live
     // process: its temporary file is `.user_token.json.99999999.<pid>.<n>.tmp`.
-    let writer = std::process::Command::new("sleep").arg("30").spawn().unwrap();
+    let writer = std::process::Command::new("sleep")
+        .arg("30")
+        .spawn()
+        .unwrap();
     let dir = t.path.parent().unwrap();
     let theirs = dir.join(format!(".user_token.json.99999999.{}.0.tmp", writer.id()));
     std::fs::write(&theirs, b"{\"token\":\"in progress\"}").unwrap();
@@ -84,7 +92,10 @@ fn the_sweep_leaves_a_neighbouring_stores_temporary_file() {
     let token = t.generating_helper(&CHAT).bind().unwrap();
     assert_eq!(token.outcome(), Outcome::Refreshed);
 
-    assert!(theirs.exists(), "another store's temporary file was deleted");
+    assert!(
+        theirs.exists(),
+        "another store's temporary file was deleted"
+    );
     kill(writer);
 }
 
@@ -103,20 +114,19 @@ fn the_sweep_removes_a_dead_writers_file_under_a_name_that_is_not_utf8() {
     };
     let mut temp_name = b".user_token_\xff.json".to_vec();
     temp_name.extend_from_slice(format!(".{dead}.0.tmp").as_bytes());
-    let temp = t.path.with_file_name(std::ffi::OsString::from_vec(temp_name));
+    let temp = t
+        .path
+        .with_file_name(std::ffi::OsString::from_vec(temp_name));
     std::fs::write(&temp, b"{\"token\":\"a pair\",\"refresh\":\"left behind\"}").unwrap();
 
     support::expire_stored(&t);
     let token = t.generating_helper(&CHAT).bind().unwrap();
     assert_eq!(token.outcome(), Outcome::Refreshed);
 
-    assert!(!temp.exists(), "a dead writer's temporary file (a pair) was left");
-}
-
-fn lock_path(t: &Setup) -> PathBuf {
-    let mut path = t.path.as_os_str().to_owned();
-    path.push(".lock");
-    PathBuf::from(path)
+    assert!(
+        !temp.exists(),
+        "a dead writer's temporary file (a pair) was left"
+    );
 }
 
 #[cfg(target_os = "linux")]
