@@ -117,7 +117,7 @@ impl TokenStore for FileStore {
         write_atomically(&self.path, &record(token)).map_err(|e| self.error("write", e))
     }
 
-    /// Creates, writes and syncs a temporary file of [`SAVE_RESERVE`] bytes beside the token
+    /// Creates, writes and syncs a temporary file of 16 KiB beside the token
     /// file, then removes it: a read-only mount, a directory the process may not write to, or
     /// a full disk fail here, before a refresh token or a login code is spent.
     fn prepare_save(&self) -> Result<(), Error> {

@@ -19,11 +19,15 @@
 //! 2. refreshes it if it has expired, and saves the new pair before returning it
 //!    ([`Outcome::Refreshed`], one request when the file knows the expiry);
 //! 3. otherwise logs the user in (the browser login, or your own
-//!    [generator](Helper::generator)), validates the new token and saves it
+//!    [generator](Helper::generator)), saves the new pair at once, then validates it
 //!    ([`Outcome::Generated`]).
 //!
-//! A request that fails (network down, timeout, 5xx, 429) is an [`Error`] and never a reason to
-//! log in again: the file is left as it was and no login starts ([`Error::is_transient`]).
+//! A refresh token or a login is spent only once the store is known to be writable, and a pair
+//! in hand is never dropped (see [`UserToken::is_saved`]). A request that fails (network down,
+//! timeout, 5xx, 429) is an [`Error`] and never a reason to log in again: no login starts, and the
+//! message says what happened to the file ([`Error::is_transient`]). The token file's lock is
+//! held only around reading, refreshing and saving, never while a person logs in, and waiting
+//! for it is bounded ([`Helper::lock_timeout`]).
 //!
 //! # Logging in
 //!
