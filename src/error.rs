@@ -132,7 +132,8 @@ pub enum Error {
         /// How long the login was waited for.
         after: Duration,
     },
-    /// The token does not hold every requested scope, even after the login.
+    /// The user did not grant every requested scope at the login (they unticked some on the
+    /// consent page), or the new token lacks them.
     MissingScopes {
         /// The requested scopes that were not granted.
         missing: Vec<Scope>,
@@ -318,7 +319,7 @@ impl fmt::Display for Error {
                 after.as_secs()
             ),
             Error::MissingScopes { missing } => {
-                f.write_str("the token lacks the requested scopes")?;
+                f.write_str("the requested scopes were not granted:")?;
                 for scope in missing {
                     write!(f, " {scope}")?;
                 }
