@@ -169,24 +169,6 @@ fn unusable_file_is_kept_until_a_new_token_is_in_hand() {
 }
 
 #[test]
-fn scopes_still_missing_after_the_login_are_an_error_naming_them() {
-    let t = Setup::new();
-    t.fake
-        .set_granted_scopes(Some(vec!["chat:read".to_owned()]));
-    let err = t.helper(&CHAT).bind().unwrap_err();
-    match &err {
-        Error::MissingScopes { missing } => assert_eq!(missing, &[Scope::ChatEdit]),
-        other => panic!("expected MissingScopes, got {other:?}"),
-    }
-    assert!(err.to_string().contains("chat:edit"), "{err}");
-    // The redirect said what was granted: the code was never exchanged, so there is no pair.
-    assert!(
-        t.file_bytes().is_none(),
-        "a token without the scopes is not stored"
-    );
-}
-
-#[test]
 fn generated_app_token_is_refused() {
     let t = Setup::new();
     let app_token = t.fake.app_token();

@@ -48,16 +48,7 @@ fn an_ipv6_redirect_url_is_listened_on_at_its_own_address() {
     if !has_ipv6_loopback() {
         return;
     }
-    let t = Setup::new();
-    let url = format!("http://[::1]:{}/cb", t.port);
-
-    let result = t.helper(&CHAT).redirect_url(&url).bind();
-
-    logged_in(&t, result, || {
-        let page = t.page();
-        assert!(page.url().starts_with(&url), "{}", page.url());
-        page
-    });
+    logs_in_at(|port| format!("http://[::1]:{port}/cb"));
 }
 
 #[test]
@@ -67,8 +58,13 @@ fn a_127_0_0_2_redirect_url_is_listened_on_at_its_own_address() {
         eprintln!("skipped: 127.0.0.2 is not configured on this machine");
         return;
     }
+    logs_in_at(|port| format!("http://{ip}:{port}"));
+}
+
+/// A browser login whose redirect URL is `url(port)` completes, the browser ending there.
+fn logs_in_at(url: impl Fn(u16) -> String) {
     let t = Setup::new();
-    let url = format!("http://{ip}:{}", t.port);
+    let url = url(t.port);
 
     let result = t.helper(&CHAT).redirect_url(&url).bind();
 

@@ -210,6 +210,7 @@ fn unticked_scopes_are_named_on_the_page_and_the_code_is_not_exchanged() {
         Error::MissingScopes { missing } => assert_eq!(missing, &[Scope::ChatEdit]),
         other => panic!("expected MissingScopes, got {other:?}"),
     }
+    assert!(err.to_string().contains("chat:edit"), "{err}");
     let page = t.page();
     assert_eq!(page.status(), 403, "{}", page.body());
     assert!(page.body().contains("chat:edit"), "{}", page.body());

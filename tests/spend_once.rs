@@ -9,7 +9,21 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use support::{CHAT, Setup, Tmpfs, describe, expire_stored, public_helper, secret_in_env};
 use twitch_auth::mock::{Endpoint, Fault};
-use twitch_auth::{Error, MemoryStore, Outcome, StoreLock, StoredToken, TokenStore};
+use twitch_auth::{Error, MemoryStore, Outcome, StoreLock, StoredToken, TokenStore, UserToken};
+
+/// A handle of a Public client, whose file another program (a CLI, a cron job) then finds
+/// expired and refreshes, spending the refresh token the handle holds; the handle's next
+/// `access_token()` must refresh (Helix said 401). Returns the other program's output.
+fn a_handle_and_another_program_refreshing(t: &Setup) -> (UserToken, serde_json::Value) {
+    t.fake.set_public(true);
+    let grant = t.fake.grant(&CHAT);
+    let token = public_helper(t, &CHAT, &grant).bind().unwrap();
+    expire_stored(t);
+    let theirs = other_program_binds(t);
+    assert_eq!(theirs["outcome"], "refreshed");
+    token.report_unauthorized(&token.access_token().unwrap());
+    (token, theirs)
+}
 
 /// Runs the `token` example as another program sharing the token file (a Public client).
 fn other_program_binds(t: &Setup) -> serde_json::Value {
@@ -29,19 +43,11 @@ fn a_stale_handle_refreshes_the_pair_another_program_stored() {
         return;
     }
     let t = Setup::new();
-    t.fake.set_public(true);
-    let grant = t.fake.grant(&CHAT);
-    let token = public_helper(&t, &CHAT, &grant).bind().unwrap();
-
-    // Another program (a CLI, a cron job) finds the stored token expired and refreshes it,
-    // spending the refresh token this handle holds; then that newer pair expires too.
-    expire_stored(&t);
-    assert_eq!(other_program_binds(&t)["outcome"], "refreshed");
+    let (token, _) = a_handle_and_another_program_refreshing(&t);
+    // Then that newer pair expires too.
     let theirs = t.file_json();
     expire_stored(&t);
 
-    let ours = token.access_token().unwrap();
-    token.report_unauthorized(&ours);
     let access = token.access_token().expect("the stored pair is refreshed");
 
     assert_eq!(
@@ -64,15 +70,9 @@ fn a_stale_handle_adopts_a_fresh_pair_another_program_stored() {
         return;
     }
     let t = Setup::new();
-    t.fake.set_public(true);
-    let grant = t.fake.grant(&CHAT);
-    let token = public_helper(&t, &CHAT, &grant).bind().unwrap();
-    expire_stored(&t);
-    let theirs = other_program_binds(&t);
+    let (token, theirs) = a_handle_and_another_program_refreshing(&t);
     t.fake.clear_requests();
 
-    let ours = token.access_token().unwrap();
-    token.report_unauthorized(&ours);
     let access = token.access_token().unwrap();
 
     assert_eq!(access.secret(), theirs["access_token"]);
