@@ -160,7 +160,7 @@ fn bind_once(fake: &FakeTwitch, dir: &Path, case: Case) -> Result<Run, Error> {
     };
     if !matches!(case, Case::Login) {
         let grant = fake.grant(&SCOPES);
-        let pair = (grant.access_token.clone(), grant.refresh_token.clone());
+        let pair = grant.clone();
         new_helper(fake, &file)
             .generator(move |_, _| Ok(pair.clone()))
             .bind()?;

@@ -10,7 +10,7 @@
 
 use std::io::{self, BufRead, Write};
 
-use twitch_auth::{Helper, Scope};
+use twitch_auth::{Helper, Scope, TokenPair};
 
 fn ask(question: &str) -> io::Result<String> {
     eprint!("{question}: ");
@@ -28,7 +28,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 "Make a user token for client id {} with scopes {scopes:?}.",
                 ctx.client_id()
             );
-            Ok((ask("access token")?, ask("refresh token")?))
+            Ok(TokenPair {
+                access_token: ask("access token")?,
+                refresh_token: ask("refresh token")?,
+            })
         })
         .bind()?;
     println!("{} token for {}", token.outcome(), token.login());

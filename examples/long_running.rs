@@ -26,7 +26,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .auth_base_url(fake.url())
         .path(dir.join("user_token.json"))
         // Your own login would go here; the fake hands out a token directly.
-        .generator(move |_, _| Ok((grant.access_token.clone(), grant.refresh_token.clone())))
+        .generator(move |_, _| Ok(grant.clone()))
         .refresh_margin(Duration::from_secs(2))
         .validate_interval(Duration::from_secs(3))
         .on_refresh(|_| println!("  (a new token was saved)"))

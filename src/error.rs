@@ -103,7 +103,8 @@ pub enum Error {
         /// The error from the operating system.
         source: io::Error,
     },
-    /// The redirect listener could not be started for another reason.
+    /// The redirect listener could not be started for another reason, which the message
+    /// includes.
     Listen {
         /// The address the listener tried.
         addr: SocketAddr,
@@ -147,7 +148,8 @@ pub enum Error {
     },
     /// The auth server said the token that was just obtained is invalid.
     NewTokenRejected,
-    /// The custom generator returned an error.
+    /// The custom generator returned an error, or a pair that cannot be a token (empty, or
+    /// not sendable in a header). The message includes what the generator said.
     Generator {
         /// The generator's error.
         source: BoxError,
@@ -157,7 +159,8 @@ pub enum Error {
         /// The error from the random source.
         source: BoxError,
     },
-    /// The token file could not be read, written, locked or deleted.
+    /// The token file could not be read, written, locked or deleted. The message includes the
+    /// system's reason (`No such file or directory`, `Read-only file system`).
     File {
         /// The token file.
         path: PathBuf,
@@ -297,8 +300,11 @@ impl fmt::Display for Error {
                  holding it, or register another redirect URL than {redirect_url} in the Twitch \
                  developer console and pass it to Helper::redirect_url"
             ),
-            Error::Listen { addr, .. } => {
-                write!(f, "cannot listen on {addr} for the login redirect")
+            Error::Listen { addr, source } => {
+                write!(
+                    f,
+                    "cannot listen on {addr} for the login redirect: {source}"
+                )
             }
             Error::Denied { description } => write!(
                 f,
@@ -336,13 +342,29 @@ impl fmt::Display for Error {
             Error::NewTokenRejected => {
                 f.write_str("the Twitch auth server says the token just obtained is invalid")
             }
-            Error::Generator { .. } => f.write_str("the token generator failed"),
+            Error::Generator { source } => write!(f, "the token generator failed: {source}"),
             Error::Randomness { .. } => {
                 f.write_str("the operating system gave no randomness for the login state")
             }
-            Error::File { path, action, .. } => {
-                write!(f, "could not {action} the token file {}", path.display())
-            }
+            // The lock file is ours, not the user's: the message speaks of the token file.
+            Error::File {
+                path,
+                action: "lock",
+                source,
+            } => write!(
+                f,
+                "could not use the token file {}: {source}",
+                path.display()
+            ),
+            Error::File {
+                path,
+                action,
+                source,
+            } => write!(
+                f,
+                "could not {action} the token file {}: {source}",
+                path.display()
+            ),
             Error::LockTimedOut { path, after } => write!(
                 f,
                 "another process held the token file's lock {} for more than {} s (it may be \
@@ -362,7 +384,7 @@ impl fmt::Display for Error {
                 "another program removed the stored token (a log out?); call bind() again to \
                  log in",
             ),
-            Error::Store { .. } => f.write_str("the token store failed"),
+            Error::Store { source } => write!(f, "the token store failed: {source}"),
             Error::LoginRequired => f.write_str(
                 "Twitch rejects the token and its refresh token: the user must log in again",
             ),
@@ -385,16 +407,16 @@ fn file_fate(step: Step) -> &'static str {
     }
 }
 
+/// The cause is in `source()` or in the message, never both (a chain printer would show it
+/// twice): in the message where it is the useful part (what a generator, a store or the file
+/// system said), in `source()` where a few words say it already (`Unreachable`'s reason).
 impl StdError for Error {
     fn source(&self) -> Option<&(dyn StdError + 'static)> {
         match self {
-            Error::Unreachable { source, .. }
-            | Error::Generator { source }
-            | Error::Randomness { source }
-            | Error::Store { source } => Some(source.as_ref()),
-            Error::PortInUse { source, .. }
-            | Error::Listen { source, .. }
-            | Error::File { source, .. } => Some(source),
+            Error::Unreachable { source, .. } | Error::Randomness { source } => {
+                Some(source.as_ref())
+            }
+            Error::PortInUse { source, .. } => Some(source),
             _ => None,
         }
     }

@@ -438,7 +438,19 @@ fn create_private_dir(dir: &Path) -> io::Result<()> {
     builder.recursive(true);
     #[cfg(unix)]
     std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
-    builder.create(dir)
+    builder.create(dir).map_err(|e| {
+        // The system says "File exists" when a file stands where a directory must be.
+        match dir
+            .ancestors()
+            .find(|a| fs::metadata(a).is_ok_and(|m| !m.is_dir()))
+        {
+            Some(file) => io::Error::new(
+                io::ErrorKind::NotADirectory,
+                format!("{} is a file, not a directory", file.display()),
+            ),
+            None => e,
+        }
+    })
 }
 
 /// Makes the rename itself durable. Best effort: not every platform can open a directory.

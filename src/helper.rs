@@ -15,7 +15,8 @@ use crate::keeper::{Fresh, Keeper, RefreshCallback, missing, stored_from};
 use crate::login::{Login, LoginContext, LoginSettings, check_fit};
 use crate::oauth::{Client, Validation};
 use crate::{
-    ClientSecret, DeviceCode, Error, FileStore, Outcome, Scope, StoredToken, TokenStore, UserToken,
+    ClientSecret, DeviceCode, Error, FileStore, Outcome, Scope, StoredToken, TokenPair, TokenStore,
+    UserToken,
 };
 
 /// The longest login, lock or refresh-margin wait a setter accepts: a day is "forever" for any
@@ -38,6 +39,19 @@ const MAX_HTTP_TIMEOUT: Duration = Duration::from_secs(60 * 60);
 /// println!("logged in as {} ({})", token.login(), token.outcome());
 /// # Ok::<(), twitch_auth::Error>(())
 /// ```
+///
+/// A `Helper` is cheap to clone: set up the app once, then one `.path()` per account (a bot and
+/// a broadcaster). Clones share the HTTP connection pool.
+///
+/// ```no_run
+/// use twitch_auth::Helper;
+///
+/// let app = Helper::new(["chat:read", "chat:edit"]).client_id("my_app_id");
+/// let bot = app.clone().path("bot_token.json").bind()?;
+/// let broadcaster = app.path("broadcaster_token.json").bind()?;
+/// # Ok::<(), twitch_auth::Error>(())
+/// ```
+#[derive(Clone)]
 #[must_use = "a Helper does nothing until bind() is called"]
 pub struct Helper {
     scopes: Vec<Scope>,
@@ -65,9 +79,10 @@ pub struct Helper {
 }
 
 impl Helper {
-    /// A helper for `scopes`, with every other setting at its default.
-    pub fn new(scopes: impl IntoIterator<Item = Scope>) -> Self {
-        let scopes: BTreeSet<Scope> = scopes.into_iter().collect();
+    /// A helper for `scopes` ([`Scope`]s, or their strings such as `"chat:read"`), with every
+    /// other setting at its default.
+    pub fn new<S: Into<Scope>>(scopes: impl IntoIterator<Item = S>) -> Self {
+        let scopes: BTreeSet<Scope> = scopes.into_iter().map(Into::into).collect();
         Helper {
             scopes: scopes.into_iter().collect(),
             path: PathBuf::from("user_token.json"),
@@ -215,30 +230,44 @@ impl Helper {
     }
 
     /// Gets new tokens your own way (a UI of your own, a headless setup) instead of the browser
-    /// login. The closure returns an access token and its refresh token; `bind()` validates the
-    /// access token, checks its scopes and stores the pair.
+    /// login. The closure returns a [`TokenPair`] (or anything that converts into one, such as
+    /// a pair minted by `mock::FakeTwitch`), or an error: `?` takes any error type, and a string
+    /// will do (`Err("the user closed the window".into())`). `bind()` checks the pair is not empty, saves it, then validates it and checks its
+    /// scopes. It must be `'static`: share state with it through an `Arc`.
     ///
     /// ```no_run
-    /// use twitch_auth::{Helper, Scope};
+    /// use std::sync::{Arc, Mutex};
+    /// use twitch_auth::{Helper, Scope, TokenPair};
     ///
+    /// // Tokens your app got elsewhere, shared with the generator.
+    /// let pending = Arc::new(Mutex::new(Some(("access-token", "refresh-token"))));
+    /// let from_generator = Arc::clone(&pending);
     /// let token = Helper::new([Scope::ChatRead])
-    ///     .generator(|ctx, scopes| {
+    ///     .generator(move |ctx, scopes| {
     ///         eprintln!("log in to app {} with scopes {scopes:?}", ctx.client_id());
-    ///         Ok(("access-token".to_owned(), "refresh-token".to_owned()))
+    ///         let (access, refresh) = from_generator
+    ///             .lock()
+    ///             .unwrap()
+    ///             .take()
+    ///             .ok_or("no token was handed to this program")?;
+    ///         Ok(TokenPair {
+    ///             access_token: access.to_owned(),
+    ///             refresh_token: refresh.to_owned(),
+    ///         })
     ///     })
     ///     .bind()?;
     /// # Ok::<(), twitch_auth::Error>(())
     /// ```
     ///
     /// Defaults to the browser login (authorization-code flow).
-    pub fn generator<F>(mut self, generator: F) -> Self
+    pub fn generator<F, P>(mut self, generator: F) -> Self
     where
-        F: Fn(&LoginContext<'_>, &[Scope]) -> Result<(String, String), BoxError>
-            + Send
-            + Sync
-            + 'static,
+        F: Fn(&LoginContext<'_>, &[Scope]) -> Result<P, BoxError> + Send + Sync + 'static,
+        P: Into<TokenPair>,
     {
-        self.login = Login::Custom(Arc::new(generator));
+        self.login = Login::Custom(Arc::new(move |context, scopes| {
+            generator(context, scopes).map(Into::into)
+        }));
         self
     }
 

@@ -92,7 +92,7 @@ pub use device_flow::DeviceCode;
 pub use error::{BoxError, Error, Step};
 pub use file_store::FileStore;
 pub use helper::Helper;
-pub use login::LoginContext;
+pub use login::{LoginContext, TokenPair};
 pub use scope::Scope;
 pub use secret::{AccessToken, ClientSecret, RefreshToken};
 pub use store::{MemoryStore, StoreLock, StoredToken, TokenStore};

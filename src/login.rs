@@ -1,6 +1,7 @@
 //! Step 5 of `bind()`: getting a new token, by the browser login, the device login or the app's
 //! own generator. The caller saves the pair, then validates it (see `Helper::bind`).
 
+use std::fmt;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -15,7 +16,36 @@ use crate::oauth::{Client, TokenInfo};
 use crate::{ClientSecret, Error, Scope, Step, StoredToken};
 
 pub(crate) type GeneratorFn =
-    dyn Fn(&LoginContext<'_>, &[Scope]) -> Result<(String, String), BoxError> + Send + Sync;
+    dyn Fn(&LoginContext<'_>, &[Scope]) -> Result<TokenPair, BoxError> + Send + Sync;
+
+/// A new token pair, as a custom [generator](crate::Helper::generator) returns it. The fields
+/// are named, so the two tokens cannot be swapped by accident; `Debug` redacts both.
+///
+/// ```
+/// use twitch_auth::TokenPair;
+///
+/// let pair = TokenPair {
+///     access_token: "access-token".to_owned(),
+///     refresh_token: "refresh-token".to_owned(),
+/// };
+/// assert_eq!(format!("{pair:?}"), "TokenPair { access_token: [redacted], refresh_token: [redacted] }");
+/// ```
+#[derive(Clone, PartialEq, Eq)]
+pub struct TokenPair {
+    /// The access token.
+    pub access_token: String,
+    /// Its refresh token.
+    pub refresh_token: String,
+}
+
+impl fmt::Debug for TokenPair {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TokenPair")
+            .field("access_token", &format_args!("[redacted]"))
+            .field("refresh_token", &format_args!("[redacted]"))
+            .finish()
+    }
+}
 
 /// How a new token is obtained.
 #[derive(Clone, Default)]
@@ -85,8 +115,8 @@ impl Login {
                     app,
                     redirect_url: settings.redirect_url,
                 };
-                let (access, refresh) =
-                    generator(&context, settings.scopes).map_err(generator_error)?;
+                let pair = generator(&context, settings.scopes).map_err(generator_error)?;
+                let (access, refresh) = checked(pair)?;
                 // Nothing else is known until Twitch is asked whose token it is.
                 return Ok(StoredToken::new(access, refresh));
             }
@@ -153,6 +183,22 @@ pub(crate) fn check_fit(app: &App, scopes: &[Scope], info: &TokenInfo) -> Result
         return Err(Error::MissingScopes { missing });
     }
     Ok(())
+}
+
+/// Refuses, before any request, a pair that cannot be a token: Twitch's tokens are non-empty
+/// and printable, and an empty refresh token would be stored unusable.
+fn checked(pair: TokenPair) -> Result<(String, String), Error> {
+    let usable = |token: &str| !token.is_empty() && token.bytes().all(|b| b.is_ascii_graphic());
+    let problem = match (usable(&pair.access_token), usable(&pair.refresh_token)) {
+        (true, true) => return Ok((pair.access_token, pair.refresh_token)),
+        (false, _) if pair.access_token.is_empty() => "it returned an empty access token",
+        (false, _) => "it returned an access token with spaces or control characters",
+        (true, false) if pair.refresh_token.is_empty() => "it returned an empty refresh token",
+        (true, false) => "it returned a refresh token with spaces or control characters",
+    };
+    Err(Error::Generator {
+        source: problem.into(),
+    })
 }
 
 /// A generator that failed with this crate's own error keeps it, so `is_transient` still works.

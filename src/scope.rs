@@ -150,6 +150,13 @@ impl From<String> for Scope {
     }
 }
 
+/// The scope's string, so that APIs taking scope strings take `&[Scope]` too.
+impl AsRef<str> for Scope {
+    fn as_ref(&self) -> &str {
+        self.as_str()
+    }
+}
+
 impl serde::Serialize for Scope {
     /// Serializes as the scope string, e.g. `"chat:read"`.
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {

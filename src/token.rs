@@ -171,6 +171,44 @@ impl UserToken {
         Ok(access)
     }
 
+    /// The value of the `Authorization` header for Helix, `Bearer <access token>`, refreshed
+    /// first as [`access_token`](Self::access_token) does; send it with
+    /// [`client_id`](Self::client_id) as `Client-Id`. When Helix answers 401, pass it to
+    /// [`report_unauthorized_header`](Self::report_unauthorized_header) and try once more.
+    ///
+    /// ```no_run
+    /// # let token = twitch_auth::Helper::new(["user:read:email"]).bind()?;
+    /// let authorization = token.authorization()?; // a String: keep it out of logs
+    /// let client_id = token.client_id();
+    /// # let _ = (authorization, client_id);
+    /// # Ok::<(), twitch_auth::Error>(())
+    /// ```
+    ///
+    /// # Security
+    /// The value holds the access token: whoever reads it can act as the user. Keep it out of
+    /// logs, URLs and error messages.
+    ///
+    /// # Errors
+    ///
+    /// As [`access_token`](Self::access_token).
+    pub fn authorization(&self) -> Result<String, Error> {
+        Ok(format!("Bearer {}", self.access_token()?.secret()))
+    }
+
+    /// Tells the handle that Helix answered 401 for a request sent with this `Authorization`
+    /// value (from [`authorization`](Self::authorization)): the next call refreshes. As
+    /// [`report_unauthorized`](Self::report_unauthorized), reports for a replaced token are
+    /// ignored.
+    pub fn report_unauthorized_header(&self, authorization: &str) {
+        let access = authorization
+            .strip_prefix("Bearer ")
+            .unwrap_or(authorization);
+        let mut state = self.state();
+        if state.token.access_token.secret() == access {
+            state.unauthorized = true;
+        }
+    }
+
     /// Tells the handle that Helix answered 401 for `rejected`: the next
     /// [`access_token`](Self::access_token) refreshes. Reports for an access token that was
     /// already replaced are ignored, so many threads reporting the same 401 cause one refresh.
@@ -404,11 +442,8 @@ impl UserToken {
 /// Tells the user, once per failure, that a new pair is kept in memory only. stderr, since a
 /// lost pair can cost a login and nothing else would say so; `is_saved` tells the program.
 fn report_unsaved(error: &Error) {
-    let cause = std::error::Error::source(error)
-        .map(|cause| format!(": {cause}"))
-        .unwrap_or_default();
     eprintln!(
-        "twitch-auth: {error}{cause}; the new token is kept in memory and saved again later \
+        "twitch-auth: {error}; the new token is kept in memory and saved again later \
          (UserToken::is_saved)"
     );
 }

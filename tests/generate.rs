@@ -5,7 +5,7 @@ mod support;
 
 use std::sync::{Arc, Mutex};
 
-use support::{CHAT, Setup};
+use support::{CHAT, Setup, pair};
 use twitch_auth::{Error, Outcome, Scope};
 
 #[test]
@@ -124,7 +124,7 @@ fn custom_generator_is_called_once_with_the_app_and_scopes() {
                 .lock()
                 .unwrap()
                 .push((ctx.client_id().to_owned(), scopes.to_vec()));
-            Ok((pair.access_token.clone(), pair.refresh_token.clone()))
+            Ok(pair.clone())
         })
         .bind()
         .unwrap();
@@ -147,12 +147,16 @@ fn generator_error_is_returned_and_the_file_kept() {
     t.write_file(b"not json");
     let err = t
         .bare_helper(&CHAT)
-        .generator(|_, _| Err("the user closed the window".into()))
+        .generator(|_, _| Err::<twitch_auth::TokenPair, _>("the user closed the window".into()))
         .bind()
         .unwrap_err();
     assert!(matches!(err, Error::Generator { .. }), "{err:?}");
-    let cause = std::error::Error::source(&err).unwrap().to_string();
-    assert_eq!(cause, "the user closed the window");
+    // What the generator said is the useful part: in the message, once (not again as source).
+    assert_eq!(
+        err.to_string(),
+        "the token generator failed: the user closed the window"
+    );
+    assert!(std::error::Error::source(&err).is_none());
     assert_eq!(t.file_bytes().unwrap(), b"not json");
 }
 
@@ -174,7 +178,7 @@ fn generated_app_token_is_refused() {
     let app_token = t.fake.app_token();
     let err = t
         .bare_helper(&CHAT)
-        .generator(move |_, _| Ok((app_token.clone(), String::new())))
+        .generator(move |_, _| Ok(pair(&app_token, "refresh-of-app")))
         .bind()
         .unwrap_err();
     assert!(matches!(err, Error::NotUserToken), "{err:?}");
@@ -186,7 +190,7 @@ fn generated_token_of_another_app_is_refused() {
     let other = t.fake.grant_for_client("someone-elses-app", &CHAT);
     let err = t
         .bare_helper(&CHAT)
-        .generator(move |_, _| Ok((other.access_token.clone(), other.refresh_token.clone())))
+        .generator(move |_, _| Ok(other.clone()))
         .bind()
         .unwrap_err();
     assert!(
@@ -200,7 +204,7 @@ fn generated_token_rejected_by_validate_is_an_error() {
     let t = Setup::new();
     let err = t
         .bare_helper(&CHAT)
-        .generator(|_, _| Ok(("made-up".into(), "r".into())))
+        .generator(|_, _| Ok(pair("made-up", "r")))
         .bind()
         .unwrap_err();
     assert!(matches!(err, Error::NewTokenRejected), "{err:?}");

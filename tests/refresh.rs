@@ -147,7 +147,7 @@ fn refresh_without_a_secret_sends_none() {
         .client_id(t.fake.client_id())
         .auth_base_url(t.fake.url())
         .path(&t.path)
-        .generator(|_, _| Err("not called".into()));
+        .generator(|_, _| Err::<twitch_auth::TokenPair, _>("not called".into()));
 
     let err = helper.bind().unwrap_err();
 

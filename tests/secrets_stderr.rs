@@ -13,7 +13,7 @@ use std::collections::BTreeSet;
 use std::process::{Command, Output};
 use std::time::Duration;
 
-use support::{CHAT, Setup, describe, run};
+use support::{CHAT, Setup, describe, pair, run};
 use twitch_auth::mock::{Authorize, Endpoint, Fault};
 use twitch_auth::{Error, Helper, Scope};
 
@@ -262,26 +262,26 @@ fn no_error_shows_a_secret() {
     provoke(
         "an app token",
         t.bare_helper(&CHAT)
-            .generator(move |_, _| Ok((app_token.clone(), "refresh-of-app".into())))
+            .generator(move |_, _| Ok(pair(&app_token, "refresh-of-app")))
             .bind(),
     );
     let other = t.fake.grant_for_client("another-app", &CHAT);
     provoke(
         "another app's token",
         t.bare_helper(&CHAT)
-            .generator(move |_, _| Ok((other.access_token.clone(), other.refresh_token.clone())))
+            .generator(move |_, _| Ok(other.clone()))
             .bind(),
     );
     provoke(
         "a made-up token",
         t.bare_helper(&CHAT)
-            .generator(|_, _| Ok(("made-up-access-token".into(), "made-up-refresh".into())))
+            .generator(|_, _| Ok(pair("made-up-access-token", "made-up-refresh")))
             .bind(),
     );
     provoke(
         "the generator fails",
         t.bare_helper(&CHAT)
-            .generator(|_, _| Err("the user closed the window".into()))
+            .generator(|_, _| Err::<twitch_auth::TokenPair, _>("the user closed the window".into()))
             .bind(),
     );
 

@@ -127,6 +127,9 @@ fn a_symlinked_token_path_replaces_the_link_not_its_target() {
 
 #[test]
 fn file_in_the_current_directory_by_default() {
-    let shown = format!("{:?}", twitch_auth::Helper::new([]));
+    let shown = format!(
+        "{:?}",
+        twitch_auth::Helper::new(Vec::<twitch_auth::Scope>::new())
+    );
     assert!(shown.contains(r#"path: "user_token.json""#), "{shown}");
 }

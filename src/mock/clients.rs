@@ -154,7 +154,7 @@ mod tests {
     fn public_apps_send_no_secret_and_cannot_exchange_codes() {
         let fake = FakeTwitch::start().unwrap();
         fake.set_public(true);
-        let grant = fake.grant(&[]);
+        let grant = fake.grant::<&str>(&[]);
         for secret in [fake.client_secret(), "", "wrong"] {
             let reply = refresh_with(&fake, &grant.refresh_token, Some(secret));
             assert_eq!(
@@ -214,7 +214,7 @@ mod tests {
         rotate(&fake, &second.refresh_token, secret);
 
         // Revoked and unknown tokens are not reuses.
-        let revoked = fake.grant(&[]);
+        let revoked = fake.grant::<&str>(&[]);
         fake.revoke_refresh_token(&revoked.refresh_token);
         assert_invalid_refresh(&refresh_with(&fake, &revoked.refresh_token, secret));
         assert_invalid_refresh(&refresh_with(&fake, "nope", secret));

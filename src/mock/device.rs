@@ -360,7 +360,7 @@ mod tests {
         let fake = FakeTwitch::start().unwrap();
         fake.set_device_pending_polls(1);
         // Known to the fake, but the device code was issued to the registered app.
-        let _ = fake.grant_for_client("other-app", &[]);
+        let _ = fake.grant_for_client::<&str>("other-app", &[]);
         let code = start_device(&fake, "")["device_code"]
             .as_str()
             .unwrap()

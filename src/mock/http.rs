@@ -436,7 +436,7 @@ mod tests {
     #[test]
     fn status_fault_replaces_the_answer() {
         let fake = FakeTwitch::start().unwrap();
-        let grant = fake.grant(&[]);
+        let grant = fake.grant::<&str>(&[]);
         let validate = || {
             get(
                 &format!("{}validate", fake.url()),
@@ -477,7 +477,7 @@ mod tests {
     #[test]
     fn status_fault_does_not_spend_the_refresh_token() {
         let fake = FakeTwitch::start().unwrap();
-        let grant = fake.grant(&[]);
+        let grant = fake.grant::<&str>(&[]);
         let form = [
             ("client_id", fake.client_id()),
             ("client_secret", fake.client_secret()),
@@ -598,7 +598,7 @@ mod tests {
     #[test]
     fn an_unencoded_refresh_token_is_rejected() {
         let fake = FakeTwitch::start().unwrap();
-        let grant = fake.grant(&[]);
+        let grant = fake.grant::<&str>(&[]);
         let body = format!(
             "grant_type=refresh_token&client_id=fake-client-id&client_secret=fake-client-secret&refresh_token={}",
             grant.refresh_token

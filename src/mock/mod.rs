@@ -29,7 +29,7 @@
 //!     .client_secret(fake.client_secret())
 //!     .auth_base_url(fake.url())
 //!     .path(dir.join("token.json"))
-//!     .generator(move |_, _| Ok((grant.access_token.clone(), grant.refresh_token.clone())));
+//!     .generator(move |_, _| Ok(grant.clone()));
 //!
 //! assert_eq!(helper.bind()?.outcome(), Outcome::Generated);
 //! assert_eq!(helper.bind()?.outcome(), Outcome::Reused);
@@ -158,7 +158,26 @@ impl FakeTwitch {
     }
 
     /// Mints a user token pair for the registered app, as if the user had logged in earlier.
-    pub fn grant(&self, scopes: &[&str]) -> Grant {
+    /// Takes the scopes a generator receives (`&[Scope]`) as well as strings.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use twitch_auth::{Helper, Scope, mock::FakeTwitch};
+    ///
+    /// let fake = Arc::new(FakeTwitch::start()?);
+    /// let minter = Arc::clone(&fake);
+    /// let dir = std::env::temp_dir().join(format!("twitch-auth-grant-{}", std::process::id()));
+    /// let token = Helper::new([Scope::ChatRead])
+    ///     .client_id(fake.client_id())
+    ///     .auth_base_url(fake.url())
+    ///     .path(dir.join("user_token.json"))
+    ///     .generator(move |_, scopes| Ok(minter.grant(scopes)))
+    ///     .bind()?;
+    /// assert_eq!(token.login(), fake.login());
+    /// # std::fs::remove_dir_all(&dir)?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn grant<S: AsRef<str>>(&self, scopes: &[S]) -> Grant {
         self.grant_for_client(state::CLIENT_ID, scopes)
     }
 
@@ -166,8 +185,8 @@ impl FakeTwitch {
     ///
     /// Validate reports `client_id`; refreshing it with the registered app's credentials fails
     /// with `Invalid refresh token`, and revoke accepts `client_id` from then on.
-    pub fn grant_for_client(&self, client_id: &str, scopes: &[&str]) -> Grant {
-        let scopes = scopes.iter().map(|s| (*s).to_owned()).collect();
+    pub fn grant_for_client<S: AsRef<str>>(&self, client_id: &str, scopes: &[S]) -> Grant {
+        let scopes = scopes.iter().map(|s| s.as_ref().to_owned()).collect();
         let minted = self.shared.lock().mint_user(client_id, scopes);
         Grant {
             access_token: minted.access_token,
@@ -280,6 +299,16 @@ pub struct Grant {
     pub access_token: String,
     /// The refresh token. Like the fake's others, it contains `+`, `/`, `=` and `%`.
     pub refresh_token: String,
+}
+
+/// What a generator returns: a pair minted by the fake is one.
+impl From<Grant> for crate::TokenPair {
+    fn from(grant: Grant) -> Self {
+        crate::TokenPair {
+            access_token: grant.access_token,
+            refresh_token: grant.refresh_token,
+        }
+    }
 }
 
 /// One of the fake's endpoints, for [`FakeTwitch::fail`] and [`Request::endpoint`].

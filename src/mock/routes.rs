@@ -464,7 +464,7 @@ mod tests {
         fake.revoke_refresh_token(next);
         assert_eq!(refresh(&fake, next).status, 400);
 
-        let other = fake.grant_for_client("other-app", &[]);
+        let other = fake.grant_for_client::<&str>("other-app", &[]);
         assert_eq!(refresh(&fake, &other.refresh_token).status, 400);
     }
 
@@ -484,7 +484,7 @@ mod tests {
             "{body}"
         );
 
-        let empty = fake.grant(&[]);
+        let empty = fake.grant::<&str>(&[]);
         let reply = validate(&fake, &empty.access_token);
         assert!(reply.body.contains(r#""scopes":null"#), "{}", reply.body);
 
@@ -502,7 +502,7 @@ mod tests {
             .unwrap();
         assert_eq!(bearer.status(), 200);
 
-        let other = fake.grant_for_client("other-app", &[]);
+        let other = fake.grant_for_client::<&str>("other-app", &[]);
         assert_eq!(
             validate(&fake, &other.access_token).json()["client_id"],
             "other-app"
@@ -566,7 +566,7 @@ mod tests {
         );
         assert_eq!(again.status, 400);
 
-        let other = fake.grant_for_client("other-app", &[]);
+        let other = fake.grant_for_client::<&str>("other-app", &[]);
         let reply = post(
             &url,
             &[("client_id", "other-app"), ("token", &other.refresh_token)],

@@ -98,10 +98,7 @@ impl Setup {
         let calls = self.generator_calls.clone();
         self.bare_helper(scopes).generator(move |_, _| {
             calls.fetch_add(1, Ordering::SeqCst);
-            Ok((
-                fake_grant.access_token.clone(),
-                fake_grant.refresh_token.clone(),
-            ))
+            Ok(fake_grant.clone())
         })
     }
 
@@ -127,7 +124,7 @@ impl Setup {
         let pair = grant.clone();
         let token = self
             .bare_helper(scopes)
-            .generator(move |_, _| Ok((pair.access_token.clone(), pair.refresh_token.clone())))
+            .generator(move |_, _| Ok(pair.clone()))
             .bind()
             .expect("storing a token");
         assert_eq!(token.access_token().unwrap().secret(), grant.access_token);
@@ -334,6 +331,14 @@ pub fn run(mut cmd: Command) -> Output {
     output
 }
 
+/// A pair as a generator returns it.
+pub fn pair(access_token: &str, refresh_token: &str) -> twitch_auth::TokenPair {
+    twitch_auth::TokenPair {
+        access_token: access_token.to_owned(),
+        refresh_token: refresh_token.to_owned(),
+    }
+}
+
 /// A helper for a Public client (no secret) whose generator hands out `grant`: Public refresh
 /// tokens are single use at the fake, which counts any reuse.
 pub fn public_helper(t: &Setup, scopes: &[&str], grant: &Grant) -> Helper {
@@ -344,7 +349,7 @@ pub fn public_helper(t: &Setup, scopes: &[&str], grant: &Grant) -> Helper {
         .path(&t.path)
         .open_browser(false)
         .http_timeout(Duration::from_secs(1))
-        .generator(move |_, _| Ok((pair.access_token.clone(), pair.refresh_token.clone())))
+        .generator(move |_, _| Ok(pair.clone()))
 }
 
 /// Whether the environment gives a client secret, which Public-client tests cannot have.

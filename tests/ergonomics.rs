@@ -1,0 +1,129 @@
+//! Everyday use as the docs show it: errors a person can act on, one expression for Helix's
+//! `Authorization`, one configuration for several accounts, scopes as strings, generators that
+//! return a named pair or any error.
+
+mod support;
+
+use std::sync::Arc;
+
+use support::{CHAT, Setup, pair};
+use twitch_auth::mock::FakeTwitch;
+use twitch_auth::{Error, Helper, Outcome, Scope, TokenPair};
+
+#[test]
+fn a_generator_returning_an_unusable_pair_fails_without_a_request() {
+    let cases = [
+        ("", "refresh", "empty access token"),
+        ("access", "", "empty refresh token"),
+        ("acc ess", "refresh", "access token with spaces"),
+        ("access", "re\nfresh", "refresh token with spaces"),
+    ];
+    for (access, refresh, said) in cases {
+        let t = Setup::new();
+        let returned = pair(access, refresh);
+        let err = t
+            .bare_helper(&CHAT)
+            .generator(move |_, _| Ok(returned.clone()))
+            .bind()
+            .unwrap_err();
+        assert!(
+            matches!(err, Error::Generator { .. }),
+            "{access:?}: {err:?}"
+        );
+        assert!(err.to_string().contains(said), "{access:?}: {err}");
+        assert!(t.requests().is_empty(), "{access:?}: {:?}", t.requests());
+        assert!(t.file_bytes().is_none());
+    }
+}
+
+#[test]
+fn a_token_path_that_cannot_be_used_says_why() {
+    let t = Setup::new();
+    let not_a_dir = t.dir.path().join("a-file");
+    std::fs::write(&not_a_dir, b"").unwrap();
+    let path = not_a_dir.join("user_token.json");
+
+    let err = t.generating_helper(&CHAT).path(&path).bind().unwrap_err();
+
+    let message = err.to_string();
+    assert!(matches!(err, Error::File { .. }), "{err:?}");
+    assert!(message.contains("token file"), "{message}");
+    assert!(message.contains(&path.display().to_string()), "{message}");
+    assert!(
+        message.contains(&format!(
+            "{} is a file, not a directory",
+            not_a_dir.display()
+        )),
+        "{message}"
+    );
+    assert!(!message.contains("lock"), "{message}");
+}
+
+#[test]
+fn authorization_is_one_expression_and_a_401_on_it_refreshes() {
+    let t = Setup::new();
+    t.store(&CHAT);
+    let token = t.generating_helper(&CHAT).bind().unwrap();
+
+    let authorization = token.authorization().unwrap();
+    assert_eq!(
+        authorization,
+        format!("Bearer {}", token.access_token().unwrap().secret())
+    );
+    t.fake.clear_requests();
+    token.report_unauthorized_header("Bearer some-older-token"); // ignored
+    assert_eq!(token.authorization().unwrap(), authorization);
+    token.report_unauthorized_header(&authorization);
+    let refreshed = token.authorization().unwrap();
+
+    assert_ne!(refreshed, authorization);
+    assert_eq!(t.requests(), ["POST token"]);
+}
+
+#[test]
+fn one_configuration_serves_several_accounts() {
+    let t = Setup::new();
+    let fake = Arc::new(FakeTwitch::start().unwrap());
+    let minter = Arc::clone(&fake);
+    let app = Helper::new(["chat:read", "chat:edit"])
+        .client_id(fake.client_id())
+        .client_secret(fake.client_secret())
+        .auth_base_url(fake.url())
+        .generator(move |_, scopes| Ok(minter.grant(scopes)));
+    let bot_path = t.dir.path().join("bot.json");
+    let broadcaster_path = t.dir.path().join("broadcaster.json");
+
+    let bot = app.clone().path(&bot_path).bind().unwrap();
+    let broadcaster = app.clone().path(&broadcaster_path).bind().unwrap();
+
+    assert_eq!(bot.outcome(), Outcome::Generated);
+    assert_eq!(broadcaster.outcome(), Outcome::Generated);
+    assert_eq!(bot.scopes(), [Scope::ChatEdit, Scope::ChatRead]);
+    assert_ne!(
+        bot.access_token().unwrap(),
+        broadcaster.access_token().unwrap()
+    );
+    assert!(bot_path.exists() && broadcaster_path.exists());
+    assert_eq!(
+        app.path(&bot_path).bind().unwrap().outcome(),
+        Outcome::Reused
+    );
+}
+
+#[test]
+fn a_generator_may_fail_with_any_error_type() {
+    let t = Setup::new();
+    let err = t
+        .bare_helper(&CHAT)
+        .generator(|_, _| {
+            let port: u16 = "not a number".parse()?; // a ParseIntError, through `?`
+            Ok(pair(&port.to_string(), "refresh"))
+        })
+        .bind()
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("invalid digit found in string"),
+        "{err}"
+    );
+    let _: fn(TokenPair) -> TokenPair = |p| p; // the named pair is public
+}
