@@ -44,6 +44,12 @@ const SAVE_RESERVE: usize = 16 * 1024;
 ///
 /// A token file on a read-only mount (a mounted secret) is still read and its token reused;
 /// only a refresh or a login, whose result could not be kept, is refused before any request.
+///
+/// On Unix the file is created mode 0600 and missing directories 0700. Windows has no mode
+/// bits: the directory's access list decides who can read the file, so keep it under the
+/// user's profile (`%APPDATA%`) rather than in a shared folder. There, replacing a file that
+/// another program holds open fails with a sharing violation; the replace is retried for up to
+/// 2 seconds.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FileStore {
     path: PathBuf,
@@ -331,7 +337,13 @@ fn write_atomically(path: &Path, record: &Record<'_>) -> io::Result<()> {
     create_private_dir(dir)?;
     sweep_stale_temps(dir, path);
     let temp = temp_path(path);
-    let written = write_synced(&temp, &json).and_then(|()| fs::rename(&temp, path));
+    let written = write_synced(&temp, &json).and_then(|()| {
+        retrying(
+            || fs::rename(&temp, path),
+            is_sharing_violation,
+            RENAME_BUDGET,
+        )
+    });
     if written.is_err() {
         let _ = fs::remove_file(&temp);
     }
@@ -340,13 +352,47 @@ fn write_atomically(path: &Path, record: &Record<'_>) -> io::Result<()> {
     Ok(())
 }
 
+/// How long a replace of the token file is retried while another program holds it open.
+const RENAME_BUDGET: Duration = Duration::from_secs(2);
+
+/// Whether a rename failed only because another program has the file open without sharing
+/// it for deletion (an antivirus scan, an editor, a Python reader): on Windows that fails with
+/// a sharing, lock or access violation, which clears when that program closes the file. A Unix
+/// rename never fails for that reason.
+fn is_sharing_violation(e: &io::Error) -> bool {
+    // ERROR_ACCESS_DENIED, ERROR_SHARING_VIOLATION, ERROR_LOCK_VIOLATION.
+    cfg!(windows) && matches!(e.raw_os_error(), Some(5 | 32 | 33))
+}
+
+/// Runs `op` until it succeeds, fails for another reason than `retryable`, or `budget` is
+/// spent (then its last error is returned), pausing a little longer each time.
+fn retrying<T>(
+    mut op: impl FnMut() -> io::Result<T>,
+    retryable: impl Fn(&io::Error) -> bool,
+    budget: Duration,
+) -> io::Result<T> {
+    let start = Instant::now();
+    let mut pause = Duration::from_millis(5);
+    loop {
+        match op() {
+            Err(e) if retryable(&e) && start.elapsed() < budget => {
+                std::thread::sleep(pause.min(budget.saturating_sub(start.elapsed())));
+                pause = (pause * 2).min(Duration::from_millis(200));
+            }
+            result => return result,
+        }
+    }
+}
+
 /// How old a temporary file must be before a writer counts as dead: a write takes milliseconds.
 const STALE_TEMP_AGE: Duration = Duration::from_secs(60);
 
 /// Removes the temporary files of writers that died before their rename (a crash, a SIGKILL):
 /// each holds a token pair, and nothing else would ever remove them. Only this store's own
 /// temporary names count ([`temp_writer`]); a file counts as stale when it is a minute old, or
-/// (on Linux) when the process that wrote it is gone.
+/// (on Linux, which lists processes in `/proc`) when the process that wrote it is gone.
+/// Elsewhere (Windows, macOS) age alone decides: a save takes milliseconds, so a minute-old
+/// temporary file is a dead writer's.
 fn sweep_stale_temps(dir: &Path, path: &Path) {
     let Some(name) = path.file_name() else {
         return;
@@ -576,6 +622,47 @@ mod tests {
                 "{file_name}"
             );
         }
+    }
+
+    #[test]
+    fn a_replace_is_retried_while_retryable_and_within_its_budget() {
+        let busy = || io::Error::other("in use by another program");
+        let retryable = |e: &io::Error| e.kind() == io::ErrorKind::Other;
+        let mut calls = 0;
+        let result = retrying(
+            || {
+                calls += 1;
+                if calls < 4 { Err(busy()) } else { Ok(calls) }
+            },
+            retryable,
+            Duration::from_secs(5),
+        );
+        assert_eq!(result.unwrap(), 4, "retried until it worked");
+
+        let mut calls = 0;
+        let result: io::Result<()> = retrying(
+            || {
+                calls += 1;
+                Err(busy())
+            },
+            retryable,
+            Duration::from_millis(50),
+        );
+        assert!(result.is_err(), "gives up after its budget");
+        assert!(calls > 1);
+
+        let mut calls = 0;
+        let result: io::Result<()> = retrying(
+            || {
+                calls += 1;
+                Err(io::Error::from(io::ErrorKind::NotFound))
+            },
+            retryable,
+            Duration::from_secs(5),
+        );
+        assert!(result.is_err());
+        assert_eq!(calls, 1, "other errors are not retried");
+        assert!(!is_sharing_violation(&io::Error::from_raw_os_error(32)) || cfg!(windows));
     }
 
     #[test]

@@ -9,7 +9,7 @@
 //! The random moments come from a xorshift seeded from the clock; the seed is printed (shown when
 //! a test fails), and `CRASH_SEED=<seed>` replays a run. `save_loop` is built by `cargo test`;
 //! with `--test crash` alone, build it first: `cargo build --all-features --examples`.
-#![cfg(unix)]
+#![cfg(unix)] // the writer is killed with SIGKILL
 
 mod support;
 

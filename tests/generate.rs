@@ -75,7 +75,7 @@ fn no_file_logs_in_through_the_browser_flow() {
         token.access_token().unwrap().secret(),
         token.refresh_token().secret(),
     ]);
-    #[cfg(unix)]
+    #[cfg(unix)] // mode bits
     {
         assert_eq!(support::mode(&t.path), 0o600, "token file is owner-only");
         assert_eq!(

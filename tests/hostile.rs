@@ -542,7 +542,7 @@ fn a_client_that_never_reads_its_answers_does_not_hold_the_login_past_the_deadli
 /// listener ignores the error and waits on. The real callback then gets "connection refused",
 /// and `bind()` returns only at the deadline (5 minutes by default), though the login can no
 /// longer succeed.
-#[cfg(unix)]
+#[cfg(unix)] // the descriptor limit is a Unix resource limit
 #[test]
 fn running_out_of_file_descriptors_does_not_kill_the_listener() {
     use std::io::{BufRead, BufReader};

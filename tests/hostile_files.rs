@@ -211,7 +211,7 @@ fn cases() -> Vec<(&'static str, Arrange, Want)> {
             Want::FileError("lock"),
         ),
     ];
-    #[cfg(unix)]
+    #[cfg(unix)] // symlinks, named pipes, /dev/zero
     cases.extend::<[(&'static str, Arrange, Want); 5]>([
         // Endless: the size limit stops the read; the link is replaced, /dev/zero is not written.
         (
@@ -328,7 +328,7 @@ fn hostile_token_files_end_in_a_login_or_a_file_error() {
                 if !std::fs::symlink_metadata(&t.path).is_ok_and(|m| m.is_file()) {
                     problems.push(format!("the token path is now {}", snapshot(&t.path)));
                 }
-                #[cfg(unix)]
+                #[cfg(unix)] // mode bits
                 if support::mode(&t.path) != 0o600 {
                     problems.push(format!("mode {:o}", support::mode(&t.path)));
                 }
@@ -369,7 +369,7 @@ fn hostile_token_files_end_in_a_login_or_a_file_error() {
 
 /// Mode 000: a user's way of saying "not this file". Root reads it anyway (permissions do not
 /// apply to root), so what happens depends on who runs the test; both are checked.
-#[cfg(unix)]
+#[cfg(unix)] // mode bits
 #[test]
 fn an_unreadable_token_file() {
     use std::os::unix::fs::PermissionsExt;
@@ -403,7 +403,7 @@ fn an_unreadable_token_file() {
 
 /// Regression (found by these tests): a named pipe at the token path makes `bind()` hang: `FileStore::load` opens it for
 /// reading, which blocks until some process opens it for writing, while holding the store lock.
-#[cfg(unix)]
+#[cfg(unix)] // named pipes
 #[test]
 fn a_named_pipe_at_the_token_path_does_not_hang_bind() {
     let t = Setup::new();

@@ -42,7 +42,7 @@ fn expired_with_stored_expiry_refreshes_in_one_request() {
     );
     assert!(file["expires_at"].as_u64().unwrap() > now());
     assert_eq!(t.generator_calls(), 0);
-    #[cfg(unix)]
+    #[cfg(unix)] // mode bits
     assert_eq!(support::mode(&t.path), 0o600);
     t.assert_no_secret_in_urls(&[
         &old.access_token,

@@ -161,7 +161,7 @@ fn a_read_only_store_refuses_refreshes_and_logins_before_any_request() {
     assert_eq!(t.file_bytes().unwrap(), before);
 }
 
-#[cfg(unix)]
+#[cfg(unix)] // runs a process as another user (uid, gid)
 #[test]
 fn a_directory_the_process_cannot_write_refuses_the_refresh() {
     use std::os::unix::fs::PermissionsExt;

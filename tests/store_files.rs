@@ -44,7 +44,7 @@ fn a_pytwitchapi_file_on_a_read_only_mount_is_reused_as_it_is() {
     );
 }
 
-#[cfg(unix)]
+#[cfg(unix)] // making a symlink on Windows needs a privilege tests do not have
 #[test]
 fn a_dangling_symlink_at_the_lock_path_is_refused_not_followed() {
     use twitch_auth::Error;
@@ -129,7 +129,7 @@ fn the_sweep_removes_a_dead_writers_file_under_a_name_that_is_not_utf8() {
     );
 }
 
-#[cfg(target_os = "linux")]
+#[cfg(target_os = "linux")] // used by the Linux-only tests above
 fn kill(mut child: std::process::Child) {
     let _ = child.kill();
     let _ = child.wait();

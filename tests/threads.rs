@@ -4,7 +4,7 @@
 //! threads, which end as soon as they have answered. Alone in its file, so no other test's
 //! threads are counted.
 
-#![cfg(target_os = "linux")]
+#![cfg(target_os = "linux")] // threads are counted in /proc/self/task
 
 mod support;
 

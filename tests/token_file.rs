@@ -93,7 +93,7 @@ fn saving_leaves_no_temporary_files() {
     );
 }
 
-#[cfg(unix)]
+#[cfg(unix)] // mode bits
 #[test]
 fn an_existing_world_readable_file_is_replaced_by_an_owner_only_one() {
     use std::os::unix::fs::PermissionsExt;
@@ -104,7 +104,7 @@ fn an_existing_world_readable_file_is_replaced_by_an_owner_only_one() {
     assert_eq!(support::mode(&t.path), 0o600);
 }
 
-#[cfg(unix)]
+#[cfg(unix)] // making a symlink on Windows needs a privilege tests do not have
 #[test]
 fn a_symlinked_token_path_replaces_the_link_not_its_target() {
     let t = Setup::new();
