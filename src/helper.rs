@@ -370,9 +370,14 @@ impl Helper {
     pub fn bind(&self) -> Result<UserToken, Error> {
         let keeper = self.keeper()?;
         if let Some((fresh, outcome)) = self.reuse_or_refresh(&keeper)? {
+            log_outcome(outcome, &fresh.token);
             return Ok(UserToken::new(keeper, fresh, outcome));
         }
         keeper.store.prepare_save()?; // before the user logs in and a code is spent
+        log::debug!(
+            "twitch-auth: no usable stored token; logging in ({})",
+            self.login_name()
+        );
         let token = self
             .login
             .run(&keeper.app, &keeper.client, &self.login_settings())?;
@@ -392,6 +397,7 @@ impl Helper {
         drop(lock);
         let (fresh, info) = validated?;
         check_fit(&keeper.app, &self.scopes, &info)?;
+        log_outcome(Outcome::Generated, &fresh.token);
         Ok(UserToken::new(keeper, fresh, Outcome::Generated))
     }
 
@@ -399,9 +405,11 @@ impl Helper {
     fn reuse_or_refresh(&self, keeper: &Keeper) -> Result<Option<(Fresh, Outcome)>, Error> {
         let _lock = keeper.store.lock()?;
         let Some(stored) = keeper.store.load()? else {
+            log::debug!("twitch-auth: no stored token in {:?}", keeper.store);
             return Ok(None);
         };
         if !stored.expires_by(SystemTime::now()) {
+            log::debug!("twitch-auth: validating the stored token");
             match keeper.validate(&stored.access_token)? {
                 Validation::Valid(info) if check_fit(&keeper.app, &self.scopes, &info).is_ok() => {
                     let token = stored_from(
@@ -421,8 +429,11 @@ impl Helper {
                     return Ok(Some((fresh, Outcome::Reused)));
                 }
                 // A refresh cannot add scopes nor move the token to another app.
-                Validation::Valid(_) => return Ok(None),
-                Validation::Rejected => {}
+                Validation::Valid(_) => {
+                    log::debug!("twitch-auth: the stored token lacks scopes or is another app's");
+                    return Ok(None);
+                }
+                Validation::Rejected => log::debug!("twitch-auth: the stored token is invalid"),
             }
         }
         // Saved before it is used, and kept even when it lacks scopes: a login may still fail.
@@ -462,6 +473,15 @@ impl Helper {
         })
     }
 
+    /// How this helper logs in, in a word (for `Debug` and the log).
+    fn login_name(&self) -> &'static str {
+        match self.login {
+            Login::Browser => "browser",
+            Login::Device => "device",
+            Login::Custom(_) => "generator",
+        }
+    }
+
     fn login_settings(&self) -> LoginSettings<'_> {
         LoginSettings {
             scopes: &self.scopes,
@@ -476,6 +496,14 @@ impl Helper {
     }
 }
 
+/// One debug line per `bind()`: how it ended, and for whom (never a token).
+fn log_outcome(outcome: Outcome, token: &StoredToken) {
+    log::debug!(
+        "twitch-auth: bind(): {outcome} token of {}",
+        token.login.as_deref().unwrap_or("an unknown user")
+    );
+}
+
 /// Whether the stored record already says all that `validated` does (whose token it is, its
 /// scopes, whether it expires), so that rewriting it would add nothing.
 fn describes(stored: &StoredToken, validated: &StoredToken) -> bool {
@@ -487,11 +515,7 @@ fn describes(stored: &StoredToken, validated: &StoredToken) -> bool {
 
 impl fmt::Debug for Helper {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let login = match self.login {
-            Login::Browser => "browser",
-            Login::Device => "device",
-            Login::Custom(_) => "generator",
-        };
+        let login = self.login_name();
         // Listed by hand, so a new field is never printed by accident.
         f.debug_struct("Helper")
             .field("scopes", &self.scopes)

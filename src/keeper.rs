@@ -44,9 +44,13 @@ impl Keeper {
     /// handle's own pair while a save of it is pending).
     pub(crate) fn refresh(&self, from: &StoredToken) -> Result<Option<Fresh>, Error> {
         self.store.prepare_save()?;
+        log::debug!("twitch-auth: refreshing the token");
         let grant = match self.client.refresh(&self.app, &from.refresh_token)? {
             Refresh::Granted(grant) => grant,
-            Refresh::Rejected => return Ok(None),
+            Refresh::Rejected => {
+                log::debug!("twitch-auth: Twitch rejected the refresh token");
+                return Ok(None);
+            }
         };
         let mut token = StoredToken {
             access_token: grant.access_token,

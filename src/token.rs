@@ -351,10 +351,13 @@ impl UserToken {
         let _lock = keeper.store.lock()?;
         let stored = keeper.store.load()?;
         let fresh = match self.start(mine, stored, displaced)? {
-            Start::Adopt(token) => Fresh {
-                token,
-                unsaved: None,
-            },
+            Start::Adopt(token) => {
+                log::debug!("twitch-auth: using the pair another program stored");
+                Fresh {
+                    token,
+                    unsaved: None,
+                }
+            }
             Start::Refresh(from) => {
                 let fresh = keeper.refresh(&from)?.ok_or(Error::LoginRequired)?;
                 if let Some(error) = &fresh.unsaved {
@@ -442,6 +445,7 @@ impl UserToken {
 /// Tells the user, once per failure, that a new pair is kept in memory only. stderr, since a
 /// lost pair can cost a login and nothing else would say so; `is_saved` tells the program.
 fn report_unsaved(error: &Error) {
+    log::warn!("twitch-auth: {error}; the new token is kept in memory and saved again later");
     eprintln!(
         "twitch-auth: {error}; the new token is kept in memory and saved again later \
          (UserToken::is_saved)"
