@@ -368,6 +368,7 @@ impl Helper {
     /// which never starts a login ([`Error::is_transient`]); a login that failed or was
     /// declined. See [`Error`].
     pub fn bind(&self) -> Result<UserToken, Error> {
+        crate::unknown_scope::warn_unknown(&self.scopes);
         let keeper = self.keeper()?;
         if let Some((fresh, outcome)) = self.reuse_or_refresh(&keeper)? {
             log_outcome(outcome, &fresh.token);

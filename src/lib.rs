@@ -85,6 +85,7 @@ mod scope;
 mod secret;
 mod store;
 mod token;
+mod unknown_scope;
 
 #[cfg(feature = "mock")]
 #[cfg_attr(docsrs, doc(cfg(feature = "mock")))]
@@ -99,6 +100,7 @@ pub use scope::Scope;
 pub use secret::{AccessToken, ClientSecret, RefreshToken};
 pub use store::{MemoryStore, StoreLock, StoredToken, TokenStore};
 pub use token::{Outcome, UserToken};
+pub use unknown_scope::UnknownScope;
 
 /// Entry points for the fuzz targets in `fuzz/` (built with `--cfg fuzzing` by cargo-fuzz);
 /// not part of the API.

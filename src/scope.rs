@@ -2,11 +2,12 @@
 //!
 //! The list of known scopes lives in one place, the `scopes!` table further down this file;
 //! the macro turns each row into a [`Scope`] variant and its arms in [`Scope::as_str`],
-//! [`Scope::description`], [`Scope::is_deprecated`], the parser and [`Scope::known`].
+//! [`Scope::description`], [`Scope::is_deprecated`], the parsers and [`Scope::known`].
 
-use std::convert::Infallible;
 use std::fmt;
 use std::str::FromStr;
+
+use crate::UnknownScope;
 
 /// Defines [`Scope`] and its table-driven methods.
 ///
@@ -40,7 +41,7 @@ macro_rules! scopes {
             /// Parsing never yields `Other` for a string that has its own variant. Building
             /// `Other` by hand from a known string (`Scope::Other("chat:read".into())`) gives
             /// a value that is *not* equal to [`Scope::ChatRead`]; use [`Scope::from`] or
-            /// [`str::parse`] instead.
+            /// [`str::parse`] instead. It still counts as known ([`Scope::is_known`]).
             Other(String),
         }
 
@@ -104,6 +105,27 @@ impl Scope {
     pub fn known() -> impl ExactSizeIterator<Item = Scope> {
         Self::KNOWN.iter().cloned()
     }
+
+    /// Whether this is one of the scopes this version knows, deprecated ones included: true for
+    /// every variant but [`Scope::Other`], and for an `Other` built by hand from a known string.
+    ///
+    /// An unknown scope may be newer than this version, or misspelled: [`Helper::bind`]
+    /// warns about each one it is asked for, and [`str::parse`] refuses them.
+    ///
+    /// [`Helper::bind`]: crate::Helper::bind
+    ///
+    /// ```
+    /// use twitch_auth::Scope;
+    ///
+    /// assert!(Scope::ChatRead.is_known());
+    /// assert!(!Scope::from("chat:reed").is_known());
+    /// ```
+    pub fn is_known(&self) -> bool {
+        match self {
+            Scope::Other(scope) => Scope::from_known(scope).is_some(),
+            _ => true,
+        }
+    }
 }
 
 impl fmt::Display for Scope {
@@ -124,17 +146,22 @@ impl fmt::Debug for Scope {
 }
 
 impl FromStr for Scope {
-    type Err = Infallible;
+    type Err = UnknownScope;
 
-    /// Never fails: an unknown string becomes [`Scope::Other`]. See [`Scope::from`].
+    /// The strict parser: the variant for a scope this version knows (deprecated ones
+    /// included), else an [`UnknownScope`] error naming the known scope the string is near, if
+    /// any. For scopes a person typed (a config file, a command line). The match is exact, as
+    /// for [`Scope::from`], which keeps an unknown string instead of refusing it.
     fn from_str(scope: &str) -> Result<Self, Self::Err> {
-        Ok(Scope::from(scope))
+        Scope::from_known(scope).ok_or_else(|| UnknownScope::new(scope))
     }
 }
 
 impl From<&str> for Scope {
-    /// The variant for a known scope string, else [`Scope::Other`] holding a copy of it.
-    /// The match is exact: no trimming, no case folding.
+    /// The variant for a known scope string, else [`Scope::Other`] holding a copy of it: never
+    /// fails, so that a scope newer than this version can still be requested (and
+    /// [`Helper::bind`](crate::Helper::bind) warns about it). The match is exact: no trimming,
+    /// no case folding.
     fn from(scope: &str) -> Self {
         Scope::from_known(scope).unwrap_or_else(|| Scope::Other(scope.to_owned()))
     }
@@ -197,9 +224,19 @@ scopes! {
     ///
     /// Every scope string Twitch documents has its own variant; any other string becomes
     /// [`Scope::Other`] holding it verbatim, so tokens carrying scopes newer than this crate
-    /// still round-trip. Conversion from strings ([`FromStr`], [`From`]) never fails and is
-    /// exact: case-sensitive, no trimming. [`Scope::as_str`] and `Display` give the string
-    /// back, and serde (de)serializes a scope as that string.
+    /// still round-trip. Conversion from strings is exact (case-sensitive, no trimming) and
+    /// comes in two kinds:
+    ///
+    /// - [`Scope::from`] (and serde) never fails: an unknown string becomes `Other`, since
+    ///   Twitch adds scopes and a program must be able to request one newer than this crate.
+    ///   [`Helper::bind`](crate::Helper::bind) warns on stderr and through `log` about each
+    ///   unknown scope it is asked for.
+    /// - [`str::parse`] ([`FromStr`]) is strict: it accepts only the scopes this version knows
+    ///   (deprecated ones included) and otherwise returns an [`UnknownScope`] naming the known
+    ///   scope the string is near, for checking scopes a person typed.
+    ///
+    /// [`Scope::as_str`] and `Display` give the string back, and serde (de)serializes a scope
+    /// as that string.
     ///
     /// The enum is `#[non_exhaustive]` so variants can be added for new Twitch scopes; a
     /// string that parses to `Other` today may parse to its own variant in a later version.
@@ -211,15 +248,22 @@ scopes! {
     /// ```
     /// use twitch_auth::Scope;
     ///
-    /// let Ok(scope) = "chat:read".parse::<Scope>();
+    /// let scope: Scope = "chat:read".parse()?;
     /// assert_eq!(scope, Scope::ChatRead);
     /// assert_eq!(scope.to_string(), "chat:read");
     /// assert!(!scope.is_deprecated());
     ///
-    /// // A scope this version does not know is kept, not rejected.
+    /// // The strict parser refuses a misspelling, and names the scope it is near.
+    /// let typo = "chat:reed".parse::<Scope>().map_err(|err| err.to_string());
+    /// let message = r#"unknown scope "chat:reed", perhaps a misspelling of "chat:read""#;
+    /// assert_eq!(typo, Err(message.to_owned()));
+    ///
+    /// // The lenient conversion keeps a scope this version does not know: it may be newer.
     /// let unknown = Scope::from("made:up");
     /// assert_eq!(unknown, Scope::Other("made:up".to_owned()));
     /// assert_eq!(unknown.as_str(), "made:up");
+    /// assert!(!unknown.is_known());
+    /// # Ok::<(), twitch_auth::UnknownScope>(())
     /// ```
     #[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
     #[non_exhaustive]
@@ -426,12 +470,8 @@ mod tests {
     fn every_known_scope_round_trips() {
         for scope in Scope::known() {
             let string = scope.as_str();
-            let Ok(parsed) = string.parse::<Scope>();
-            assert!(
-                !matches!(parsed, Scope::Other(_)),
-                "{string} parsed to Other"
-            );
-            assert_eq!(parsed, scope, "{string}");
+            assert_eq!(string.parse::<Scope>(), Ok(scope.clone()), "{string}");
+            assert!(scope.is_known(), "{string}");
             assert_eq!(Scope::from(string), scope, "{string}");
             assert_eq!(Scope::from(string.to_owned()), scope, "{string}");
             assert_eq!(scope.to_string(), string);
@@ -535,16 +575,23 @@ mod tests {
             "ünïcödé:scope",
         ];
         for string in cases {
-            let Ok(parsed) = string.parse::<Scope>();
+            let parsed = Scope::from(string);
             assert_eq!(parsed, Scope::Other(string.to_owned()), "{string:?}");
-            assert_eq!(Scope::from(string), parsed);
+            assert!(!parsed.is_known(), "{string:?}");
             assert_eq!(Scope::from(string.to_owned()), parsed);
             assert_eq!(parsed.as_str(), string);
             assert_eq!(parsed.to_string(), string);
             assert_eq!(parsed.description(), None);
             assert!(!parsed.is_deprecated());
-            let Ok(again) = parsed.as_str().parse::<Scope>();
-            assert_eq!(again, parsed);
+            assert_eq!(Scope::from(parsed.as_str()), parsed);
+            let refused = string
+                .parse::<Scope>()
+                .map_err(|err| err.scope().to_owned());
+            assert_eq!(
+                refused,
+                Err(string.to_owned()),
+                "the strict parser refuses it"
+            );
         }
     }
 
@@ -553,6 +600,36 @@ mod tests {
         let hand_built = Scope::Other("chat:read".to_owned());
         assert_ne!(hand_built, Scope::ChatRead);
         assert_eq!(Scope::from(hand_built.to_string()), Scope::ChatRead);
+        assert!(hand_built.is_known(), "its string is a known scope");
+    }
+
+    /// Twitch's list of scopes (`scope`, `status`, `description`, tab-separated, one header
+    /// line), as gathered from its documentation.
+    const SCOPES_TSV: &str = include_str!("../tests/data/scopes.tsv");
+
+    #[test]
+    fn every_scopes_tsv_row_parses_strictly_to_its_row_of_the_table() {
+        let mut rows = 0;
+        for line in SCOPES_TSV.lines().skip(1) {
+            let fields: Vec<&str> = line.split('\t').collect();
+            let [string, status, description] = fields[..] else {
+                panic!("not a scopes.tsv row: {line:?}");
+            };
+            let parsed = string.parse::<Scope>();
+            let Ok(scope) = parsed else {
+                panic!("{string} is refused: {parsed:?}");
+            };
+            assert!(scope.is_known(), "{string}");
+            assert_eq!(scope.as_str(), string);
+            assert_eq!(scope.is_deprecated(), status == "deprecated", "{string}");
+            assert_eq!(scope.description(), Some(description), "{string}");
+            rows += 1;
+        }
+        assert_eq!(
+            rows,
+            Scope::known().len(),
+            "one table row per scopes.tsv line"
+        );
     }
 
     #[test]

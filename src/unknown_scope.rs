@@ -1,0 +1,266 @@
+//! Scopes this version does not know: the strict parser's error, the known scope a misspelling is
+//! near, and the warning `bind()` gives.
+//!
+//! An unknown scope is not necessarily wrong: Twitch adds scopes several times a year, and one
+//! newer than the table in `scope.rs` must still reach Twitch (`Scope::from` keeps it). So this
+//! crate says that a scope is unknown and leaves the refusing to Twitch.
+
+use std::fmt;
+
+use crate::Scope;
+
+/// The most edits (a character added, removed or replaced, or two neighbours swapped) between a
+/// misspelling and the known scope it is taken for: enough for `chat:reed` or
+/// `moderator:read:chaters`, few enough that an unrelated new scope is rarely taken for a typo.
+const MAX_EDITS: usize = 2;
+
+/// The error of the strict parser, [`str::parse::<Scope>`](Scope#impl-FromStr-for-Scope): the
+/// string is not one of the scopes this version knows.
+///
+/// It keeps the string, and the known scope it is probably a misspelling of, if one is near.
+/// [`Scope::from`] accepts the same string as [`Scope::Other`], for a scope newer than this
+/// version.
+///
+/// # Example
+///
+/// ```
+/// use twitch_auth::{Scope, UnknownScope};
+///
+/// let parsed: Result<Scope, UnknownScope> = "chat:reed".parse();
+/// let suggestion = parsed.map_err(|err| err.suggestion().cloned());
+/// assert_eq!(suggestion, Err(Some(Scope::ChatRead)));
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnknownScope {
+    scope: String,
+    suggestion: Option<Scope>,
+}
+
+impl UnknownScope {
+    /// The error for `scope`, which the caller found unknown.
+    pub(crate) fn new(scope: &str) -> UnknownScope {
+        UnknownScope {
+            scope: scope.to_owned(),
+            suggestion: nearest_known(scope),
+        }
+    }
+
+    /// The string that was parsed, exactly as given.
+    pub fn scope(&self) -> &str {
+        &self.scope
+    }
+
+    /// The known scope the string is probably a misspelling of: the nearest one within two
+    /// edits (a character added, removed or replaced, or two neighbours swapped), letter case
+    /// and surrounding spaces aside; `None` when no known scope is that near.
+    ///
+    /// Of equally near scopes, the first in [`Scope::known`]'s order; it may be a deprecated
+    /// one.
+    pub fn suggestion(&self) -> Option<&Scope> {
+        self.suggestion.as_ref()
+    }
+}
+
+impl fmt::Display for UnknownScope {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Debug-quoted: the string may come from anywhere, and must not bring control
+        // characters into a terminal or a log.
+        write!(f, "unknown scope {:?}", self.scope)?;
+        match &self.suggestion {
+            Some(near) => write!(f, ", perhaps a misspelling of {:?}", near.as_str()),
+            None => f.write_str(": not among the Twitch scopes this version knows"),
+        }
+    }
+}
+
+impl std::error::Error for UnknownScope {}
+
+/// The known scope `scope` is probably a misspelling of (see [`UnknownScope::suggestion`]);
+/// `None` for a known scope, which is no misspelling.
+pub(crate) fn nearest_known(scope: &str) -> Option<Scope> {
+    if Scope::from(scope).is_known() {
+        return None;
+    }
+    // Letter case and surrounding spaces cost nothing: `CHAT:READ` means `chat:read`.
+    let typed: Vec<char> = scope.trim().to_lowercase().chars().collect();
+    Scope::known()
+        .map(|known| {
+            let known_chars: Vec<char> = known.as_str().chars().collect();
+            (edits(&typed, &known_chars), known)
+        })
+        .filter(|(edits, _)| *edits <= MAX_EDITS)
+        .min_by_key(|(edits, _)| *edits) // the first of equals: table order
+        .map(|(_, known)| known)
+}
+
+/// The optimal string alignment distance between `a` and `b`: how many characters must be
+/// added, removed or replaced, or neighbours swapped, to turn one into the other. Strings whose
+/// lengths differ by more than [`MAX_EDITS`] are not compared (the answer is only "too far"),
+/// so a huge input costs no more than its length.
+fn edits(a: &[char], b: &[char]) -> usize {
+    if a.len().abs_diff(b.len()) > MAX_EDITS {
+        return MAX_EDITS + 1;
+    }
+    // Three rows of the table: i - 2, i - 1 and i.
+    let mut before_previous = vec![0; b.len() + 1];
+    let mut previous: Vec<usize> = (0..=b.len()).collect();
+    let mut current = vec![0; b.len() + 1];
+    for i in 1..=a.len() {
+        current[0] = i;
+        for j in 1..=b.len() {
+            let replace = previous[j - 1] + usize::from(a[i - 1] != b[j - 1]);
+            let mut best = replace.min(previous[j] + 1).min(current[j - 1] + 1);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                best = best.min(before_previous[j - 2] + 1); // a swap of neighbours
+            }
+            current[j] = best;
+        }
+        std::mem::swap(&mut before_previous, &mut previous);
+        std::mem::swap(&mut previous, &mut current);
+    }
+    previous[b.len()]
+}
+
+/// Says which requested scopes this version does not know, each on one line of stderr and as
+/// one warning through the `log` facade, with the known scope it is near: a misspelled scope
+/// otherwise goes unnoticed until Twitch refuses the login, or, where it does not, until the
+/// token lacks what the program needs. Known scopes, deprecated ones included, say nothing.
+///
+/// Called at the start of `Helper::bind`.
+pub(crate) fn warn_unknown(scopes: &[Scope]) {
+    for scope in scopes.iter().filter(|scope| !scope.is_known()) {
+        let warning = format!(
+            "{}; Twitch refuses a misspelled scope (one newer than this version of twitch-auth \
+             is fine)",
+            UnknownScope::new(scope.as_str())
+        );
+        // stderr, like the crate's other notices, since most programs install no logger; `log`
+        // for those that do, and route warnings elsewhere.
+        eprintln!("twitch-auth: warning: {warning}");
+        log::warn!("{warning}");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `$typed` is refused by the strict parser, which suggests `$suggestion`.
+    macro_rules! suggests {
+        ($name:ident, $typed:expr, $suggestion:expr) => {
+            #[test]
+            #[allow(deprecated)] // some suggestions are deprecated scopes
+            fn $name() {
+                let typed: &str = $typed;
+                let suggestion: Option<Scope> = $suggestion;
+                match typed.parse::<Scope>() {
+                    Err(err) => {
+                        assert_eq!(err.scope(), typed);
+                        assert_eq!(err.suggestion(), suggestion.as_ref(), "{typed:?}");
+                        assert_eq!(nearest_known(typed), suggestion, "{typed:?}");
+                    }
+                    Ok(scope) => panic!("{typed:?} parsed to {scope:?}"),
+                }
+                assert!(!Scope::from(typed).is_known(), "{typed:?}");
+            }
+        };
+    }
+
+    suggests!(one_letter_replaced, "chat:reed", Some(Scope::ChatRead));
+    suggests!(neighbours_swapped, "chat:raed", Some(Scope::ChatRead));
+    suggests!(
+        one_letter_missing,
+        "moderator:read:chaters",
+        Some(Scope::ModeratorReadChatters)
+    );
+    suggests!(
+        one_letter_extra,
+        "user:read:chats",
+        Some(Scope::UserReadChat)
+    );
+    suggests!(two_edits, "bit:reed", Some(Scope::BitsRead));
+    suggests!(upper_case, "CHAT:READ", Some(Scope::ChatRead));
+    suggests!(spaces_around, " chat:edit ", Some(Scope::ChatEdit));
+    suggests!(underscore_for_colon, "chat_read", Some(Scope::ChatRead));
+    suggests!(
+        near_a_deprecated_one,
+        "whispers:edt",
+        Some(Scope::WhispersEdit)
+    );
+    suggests!(
+        colon_for_underscore,
+        "channel:subscriptions",
+        Some(Scope::ChannelSubscriptions)
+    );
+    // `channel:manage:ads` and `channel:manage:raids` are one edit away each: the first wins.
+    suggests!(
+        equally_near_two,
+        "channel:manage:rads",
+        Some(Scope::ChannelManageAds)
+    );
+    suggests!(three_edits_is_too_far, "chat:rxxx", None);
+    suggests!(unrelated, "made:up", None);
+    suggests!(empty, "", None);
+    suggests!(two_scopes_in_one_string, "chat:read chat:edit", None);
+    suggests!(non_ascii, "ünïcödé:scope", None);
+
+    #[test]
+    fn a_huge_string_is_refused_quickly_without_a_suggestion() {
+        let huge = "chat:read".repeat(100_000);
+        let started = std::time::Instant::now();
+        let err = huge.parse::<Scope>().unwrap_err();
+        assert_eq!(err.suggestion(), None);
+        assert!(started.elapsed().as_secs() < 2, "{:?}", started.elapsed());
+    }
+
+    #[test]
+    fn known_scopes_have_no_suggestion() {
+        for scope in Scope::known() {
+            assert_eq!(nearest_known(scope.as_str()), None, "{scope}");
+        }
+    }
+
+    #[test]
+    fn edit_counts() {
+        let cases = [
+            ("", "", 0),
+            ("abc", "abc", 0),
+            ("abc", "abd", 1),
+            ("abc", "acb", 1),
+            ("abc", "ab", 1),
+            ("abc", "xabc", 1),
+            ("abcd", "badc", 2),
+            ("abc", "", 3),
+            ("abcdef", "a", 3),
+        ];
+        for (a, b, want) in cases {
+            let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
+            assert_eq!(edits(&a, &b), want, "{a:?} {b:?}");
+            assert_eq!(edits(&b, &a), want, "{b:?} {a:?}");
+        }
+    }
+
+    #[test]
+    fn messages_name_the_string_and_the_suggestion() {
+        let cases = [
+            (
+                "chat:reed",
+                r#"unknown scope "chat:reed", perhaps a misspelling of "chat:read""#,
+            ),
+            (
+                "made:up",
+                r#"unknown scope "made:up": not among the Twitch scopes this version knows"#,
+            ),
+            (
+                "bad\u{1b}[31m",
+                r#"unknown scope "bad\u{1b}[31m": not among the Twitch scopes this version knows"#,
+            ),
+        ];
+        for (typed, want) in cases {
+            let err = UnknownScope::new(typed);
+            assert_eq!(err.to_string(), want);
+        }
+        fn check<T: std::error::Error + Send + Sync + 'static>() {}
+        check::<UnknownScope>();
+    }
+}
