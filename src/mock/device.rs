@@ -13,6 +13,7 @@ use super::FakeTwitch;
 use super::clients::{TokenRequest, check_secret};
 use super::http::{Answer, Request};
 use super::routes::{granted, split_scopes};
+use super::scopes::{answer as refuse_scope, refused};
 use super::state::{CLIENT_ID, LOWER_ALNUM, State, UPPER, random};
 
 /// Seconds a device code stays redeemable unless set otherwise, as Twitch answers.
@@ -164,6 +165,9 @@ pub(crate) fn start(state: &mut State, request: &Request) -> Answer {
     }
     // `scopes`, plural: the device endpoint's own spelling.
     let scopes = split_scopes(request.form("scopes"));
+    if let Some(scope) = refused(state, &scopes) {
+        return refuse_scope(scope);
+    }
     let (device_code, user_code) = state.device.issue(CLIENT_ID, scopes);
     let verification_uri =
         format!("https://www.twitch.tv/activate?public=true&device-code={user_code}");

@@ -9,8 +9,9 @@
 //! Tests steer it through knobs on [`FakeTwitch`]: what the login page does ([`Authorize`]),
 //! which scopes are granted, token lifetimes, expired or revoked tokens, a Public app with
 //! single-use refresh tokens ([`FakeTwitch::set_public`]), the device flow's pending and
-//! `slow_down` polls, interval and expiry, and socket-level [`Fault`]s (an HTML 502, a hang, a
-//! dropped connection).
+//! `slow_down` polls, interval and expiry, scopes refused as Twitch refuses a misspelled one
+//! ([`FakeTwitch::set_reject_unknown_scopes`]), and socket-level [`Fault`]s (an HTML 502, a hang,
+//! a dropped connection).
 //! [`FakeTwitch::requests`] shows what your app sent, so a test can check that no secret went
 //! into a URL. [`browse`] plays the user's browser for the authorization-code flow.
 //!
@@ -49,6 +50,7 @@ mod clients;
 mod device;
 mod http;
 mod routes;
+mod scopes;
 mod state;
 #[cfg(test)]
 pub(crate) mod testing;

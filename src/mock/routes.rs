@@ -5,7 +5,7 @@ use serde::Serialize;
 use super::clients::{TokenRequest, check_app};
 use super::http::{Answer, ErrorBody, Request};
 use super::state::{CLIENT_ID, Code, LOGIN, Minted, Shared, State, USER_ID};
-use super::{Authorize, Endpoint, device};
+use super::{Authorize, Endpoint, device, scopes};
 
 const DEVICE_GRANT: &str = "urn:ietf:params:oauth:grant-type:device_code";
 
@@ -45,11 +45,24 @@ fn authorize(state: &mut State, request: &Request) -> Answer {
     let Some(redirect_uri) = request.query("redirect_uri").filter(|u| !u.is_empty()) else {
         return Answer::error(400, "missing redirect_uri");
     };
+    let requested = split_scopes(request.query("scope"));
     let mut params = form_urlencoded::Serializer::new(String::new());
-    match state.authorize {
-        Authorize::Approve => {
-            let requested = split_scopes(request.query("scope"));
-            let scopes = state.granted(requested);
+    // The redirect URI is checked first; a refused scope is refused before the user is asked.
+    let refused = scopes::refused(state, &requested);
+    match (state.authorize, refused) {
+        (Authorize::RedirectMismatch, _) => {
+            params.append_pair("error", "redirect_mismatch");
+            params.append_pair(
+                "error_description",
+                "Parameter redirect_uri does not match registered URI",
+            );
+        }
+        (_, Some(scope)) => {
+            params.append_pair("error", "invalid_scope");
+            params.append_pair("error_description", &scopes::message(scope));
+        }
+        (Authorize::Approve, None) => {
+            let scopes = state.granted(requested.clone());
             let code = state.new_code(Code {
                 client_id: CLIENT_ID.to_owned(),
                 redirect_uri: redirect_uri.to_owned(),
@@ -58,16 +71,9 @@ fn authorize(state: &mut State, request: &Request) -> Answer {
             params.append_pair("code", &code);
             params.append_pair("scope", &scopes.join(" "));
         }
-        Authorize::Deny => {
+        (Authorize::Deny, None) => {
             params.append_pair("error", "access_denied");
             params.append_pair("error_description", "The user denied you access");
-        }
-        Authorize::RedirectMismatch => {
-            params.append_pair("error", "redirect_mismatch");
-            params.append_pair(
-                "error_description",
-                "Parameter redirect_uri does not match registered URI",
-            );
         }
     }
     if let Some(csrf) = request.query("state") {
@@ -78,6 +84,10 @@ fn authorize(state: &mut State, request: &Request) -> Answer {
 }
 
 fn token(state: &mut State, request: &Request) -> Answer {
+    // Before anything is used up: a refused request spends no code and no refresh token.
+    if let Some(scope) = scopes::refused(state, &split_scopes(request.form("scope"))) {
+        return scopes::answer(scope);
+    }
     match request.form("grant_type") {
         Some("authorization_code") => exchange_code(state, request),
         Some("refresh_token") => refresh(state, request),

@@ -50,6 +50,8 @@ pub(crate) struct State {
     pub(crate) expires_in: Option<u64>,
     /// The registered app is Public: no secret, no code exchange, single-use refresh tokens.
     pub(crate) public: bool,
+    /// Scopes this crate does not know are refused, as Twitch does (see `scopes.rs`).
+    pub(crate) reject_unknown_scopes: bool,
     /// Spent refresh tokens presented to the token endpoint.
     pub(crate) refresh_token_reuses: u32,
     pub(crate) device: Devices,
@@ -72,6 +74,7 @@ impl Default for State {
             granted_scopes: None,
             expires_in: Some(14124),
             public: false,
+            reject_unknown_scopes: false,
             refresh_token_reuses: 0,
             device: Devices::default(),
             requests: Vec::new(),
