@@ -11,6 +11,7 @@ use crate::keeper::missing;
 use crate::listener::{Callback, ListenOn, Listener};
 use crate::oauth::{Client, Grant};
 use crate::secret::CsrfState;
+use crate::unknown_scope::name_refused_scope;
 use crate::{Error, Scope};
 
 /// Shows the login URL in the app's own UI.
@@ -44,7 +45,11 @@ impl CodeFlow<'_> {
         // answer it meanwhile; the scope ends with `run`, so no thread outlives the login.
         std::thread::scope(|scope| {
             scope.spawn(|| self.show(&url));
-            let callback = listener.wait(&state, self.timeout)?;
+            // The listener reports Twitch's `error=invalid_scope` without knowing the scopes;
+            // here they are known, so the error can name the one refused.
+            let callback = listener
+                .wait(&state, self.timeout)
+                .map_err(|err| name_refused_scope(err, self.scopes))?;
             let grant = self.exchange(&callback);
             callback.answer(grant.as_ref().map(|_| ()));
             grant

@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 use crate::app::App;
 use crate::code_flow::open_in_browser;
 use crate::oauth::{Client, DeviceStart, Grant, Poll};
+use crate::unknown_scope::name_refused_scope;
 use crate::{Error, Scope};
 
 /// The shortest wait between polls, whatever the server says.
@@ -61,7 +62,11 @@ impl DeviceFlow<'_> {
     /// Starts a device login, shows the code, and polls until the user has logged in.
     pub(crate) fn run(&self) -> Result<Grant, Error> {
         let started = Instant::now();
-        let start = self.client.start_device(self.app, self.scopes)?;
+        // Twitch refuses a scope it does not know with a 400 that quotes it: named, and final.
+        let start = self
+            .client
+            .start_device(self.app, self.scopes)
+            .map_err(|err| name_refused_scope(err, self.scopes))?;
         let code_life = Duration::from_secs(start.expires_in);
         let code = DeviceCode {
             user_code: start.user_code.clone(),

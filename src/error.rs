@@ -133,6 +133,13 @@ pub enum Error {
         /// How long the login was waited for.
         after: Duration,
     },
+    /// Twitch refused a requested scope as invalid (misspelled, or one it no longer grants),
+    /// at the login page or when the device login started. Nothing was granted and the token
+    /// file is unchanged.
+    InvalidScope {
+        /// The refused scope, as it was requested.
+        scope: String,
+    },
     /// The user did not grant every requested scope at the login (they unticked some on the
     /// consent page), or the new token lacks them.
     MissingScopes {
@@ -324,6 +331,25 @@ impl fmt::Display for Error {
                  browser, or allow more time with Helper::login_timeout",
                 after.as_secs()
             ),
+            Error::InvalidScope { scope } => {
+                write!(f, "the Twitch login refused the scope {scope:?} as invalid")?;
+                let helper = "the scopes given to the Helper";
+                if let Some(near) = crate::unknown_scope::nearest_known(scope) {
+                    let near = near.as_str();
+                    write!(
+                        f,
+                        ", perhaps a misspelling of {near:?}: correct it in {helper}"
+                    )
+                } else if Scope::from(scope.as_str()).is_deprecated() {
+                    write!(f, ": Twitch no longer grants it, leave it out of {helper}")
+                } else {
+                    let list = crate::unknown_scope::SCOPES_URL;
+                    write!(
+                        f,
+                        ": check its spelling against {list}, or leave it out of {helper}"
+                    )
+                }
+            }
             Error::MissingScopes { missing } => {
                 f.write_str("the requested scopes were not granted:")?;
                 for scope in missing {
@@ -453,6 +479,9 @@ mod tests {
             },
             Error::MissingScopes {
                 missing: vec![Scope::ChatEdit],
+            },
+            Error::InvalidScope {
+                scope: "chat:reed".to_owned(),
             },
         ];
         for err in errors {

@@ -1,18 +1,22 @@
 //! Scopes this version does not know: the strict parser's error, the known scope a misspelling is
-//! near, and the warning `bind()` gives.
+//! near, the warning `bind()` gives, and Twitch's refusal of a scope turned into an error naming it.
 //!
 //! An unknown scope is not necessarily wrong: Twitch adds scopes several times a year, and one
 //! newer than the table in `scope.rs` must still reach Twitch (`Scope::from` keeps it). So this
-//! crate says that a scope is unknown and leaves the refusing to Twitch.
+//! crate says that a scope is unknown and leaves the refusing to Twitch; when Twitch refuses,
+//! `bind()` names the scope.
 
 use std::fmt;
 
-use crate::Scope;
+use crate::{Error, Scope, Step};
 
 /// The most edits (a character added, removed or replaced, or two neighbours swapped) between a
 /// misspelling and the known scope it is taken for: enough for `chat:reed` or
 /// `moderator:read:chaters`, few enough that an unrelated new scope is rarely taken for a typo.
 const MAX_EDITS: usize = 2;
+
+/// Twitch's list of scopes, for messages that send the reader there.
+pub(crate) const SCOPES_URL: &str = "https://dev.twitch.tv/docs/authentication/scopes/";
 
 /// The error of the strict parser, [`str::parse::<Scope>`](Scope#impl-FromStr-for-Scope): the
 /// string is not one of the scopes this version knows.
@@ -141,6 +145,47 @@ pub(crate) fn warn_unknown(scopes: &[Scope]) {
     }
 }
 
+/// Twitch's refusal of a requested scope, as [`Error::InvalidScope`] naming it; any other error
+/// is returned unchanged.
+///
+/// Twitch refuses on the login redirect with `error=invalid_scope` (which the listener reports
+/// as [`Error::LoginFailed`], not knowing what was requested) and when a device login starts
+/// with 400 `invalid scope requested: '<scope>'`. The scope named is one of `requested`: the
+/// one Twitch's message quotes if it is among them, else the first one this version does not
+/// know, else the first deprecated one. When none fits, the error is left as it was rather
+/// than blame a scope at random.
+pub(crate) fn name_refused_scope(err: Error, requested: &[Scope]) -> Error {
+    let message = match &err {
+        Error::LoginFailed { error, description } if error == "invalid_scope" => description,
+        Error::Status {
+            step: Step::StartDevice,
+            status: 400,
+            message,
+            ..
+        } if message.to_ascii_lowercase().starts_with("invalid scope") => message,
+        _ => return err,
+    };
+    match refused_scope(message, requested) {
+        Some(scope) => Error::InvalidScope {
+            scope: scope.as_str().to_owned(),
+        },
+        None => err,
+    }
+}
+
+/// Which of `requested` Twitch's `message` refused (see [`name_refused_scope`]).
+fn refused_scope<'a>(message: &str, requested: &'a [Scope]) -> Option<&'a Scope> {
+    // `invalid scope requested: 'chat:reed'`: between the first quote and the last.
+    let quoted = message
+        .split_once('\'')
+        .and_then(|(_, rest)| rest.rsplit_once('\''))
+        .map(|(quoted, _)| quoted);
+    quoted
+        .and_then(|quoted| requested.iter().find(|scope| scope.as_str() == quoted))
+        .or_else(|| requested.iter().find(|scope| !scope.is_known()))
+        .or_else(|| requested.iter().find(|scope| scope.is_deprecated()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -262,5 +307,101 @@ mod tests {
         }
         fn check<T: std::error::Error + Send + Sync + 'static>() {}
         check::<UnknownScope>();
+    }
+
+    #[test]
+    fn invalid_scope_messages_say_what_to_do() {
+        let cases = [
+            (
+                "chat:reed",
+                "the Twitch login refused the scope \"chat:reed\" as invalid, perhaps a \
+                 misspelling of \"chat:read\": correct it in the scopes given to the Helper",
+            ),
+            (
+                "whispers:edit",
+                "the Twitch login refused the scope \"whispers:edit\" as invalid: Twitch no \
+                 longer grants it, leave it out of the scopes given to the Helper",
+            ),
+            (
+                "made:up",
+                "the Twitch login refused the scope \"made:up\" as invalid: check its spelling \
+                 against https://dev.twitch.tv/docs/authentication/scopes/, or leave it out of \
+                 the scopes given to the Helper",
+            ),
+        ];
+        for (scope, want) in cases {
+            let err = Error::InvalidScope {
+                scope: scope.to_owned(),
+            };
+            assert_eq!(err.to_string(), want);
+            assert!(!err.is_transient() && !err.needs_login() && err.step().is_none());
+        }
+    }
+
+    #[test]
+    #[allow(deprecated)]
+    fn refusals_name_one_of_the_requested_scopes() {
+        let requested = [
+            Scope::ChatRead,
+            Scope::from("chat:reed"),
+            Scope::from("x:y"),
+        ];
+        let cases: [(&str, &[Scope], Option<&str>); 6] = [
+            ("invalid scope requested: 'x:y'", &requested, Some("x:y")),
+            // Not one we asked for: the first unknown one we did.
+            (
+                "invalid scope requested: 'a:b'",
+                &requested,
+                Some("chat:reed"),
+            ),
+            ("Invalid scopes requested", &requested, Some("chat:reed")),
+            ("", &requested, Some("chat:reed")),
+            (
+                "",
+                &[Scope::ChatRead, Scope::WhispersEdit],
+                Some("whispers:edit"),
+            ),
+            ("invalid scope requested: 'a:b'", &[Scope::ChatRead], None),
+        ];
+        for (message, requested, want) in cases {
+            let got = refused_scope(message, requested).map(Scope::as_str);
+            assert_eq!(got, want, "{message:?} {requested:?}");
+        }
+    }
+
+    #[test]
+    fn only_twitchs_refusals_become_invalid_scope() {
+        let requested = [Scope::from("chat:reed")];
+        let named = |err| match name_refused_scope(err, &requested) {
+            Error::InvalidScope { scope } => Some(scope),
+            _ => None,
+        };
+        let login_failed = |error: &str| Error::LoginFailed {
+            error: error.to_owned(),
+            description: "invalid scope requested: 'chat:reed'".to_owned(),
+        };
+        let status = |step, status, message: &str| Error::Status {
+            step,
+            status,
+            message: message.to_owned(),
+            retry_after: None,
+        };
+        let refused = "invalid scope requested: 'chat:reed'";
+        assert_eq!(
+            named(login_failed("invalid_scope")),
+            Some("chat:reed".into())
+        );
+        assert_eq!(named(login_failed("server_error")), None);
+        assert_eq!(
+            named(status(Step::StartDevice, 400, refused)),
+            Some("chat:reed".into())
+        );
+        assert_eq!(
+            named(status(Step::StartDevice, 400, "invalid client")),
+            None
+        );
+        assert_eq!(named(status(Step::StartDevice, 500, refused)), None);
+        assert_eq!(named(status(Step::Refresh, 400, refused)), None);
+        assert_eq!(named(Error::NoClientId), None);
     }
 }

@@ -95,6 +95,38 @@ fn the_cli_warns_about_a_misspelled_scope_and_the_login_goes_ahead() {
 }
 
 #[test]
+fn the_cli_warns_then_names_the_scope_twitch_refused() {
+    let t = Setup::new();
+    t.fake.set_reject_unknown_scopes(true);
+    let mut cmd = t.token_command();
+    cmd.args([
+        "--no-browser",
+        "--client-id",
+        t.fake.client_id(),
+        "--client-secret",
+        t.fake.client_secret(),
+        "--scopes",
+        "chat:reed",
+    ]);
+
+    let output = run(cmd);
+
+    assert_eq!(output.status.code(), Some(1), "{}", describe(&output));
+    assert!(output.stdout.is_empty(), "{}", describe(&output));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains(WARNING), "{stderr}");
+    let error = stderr
+        .lines()
+        .find(|line| line.starts_with("token: error:"))
+        .unwrap_or_else(|| panic!("no error line: {stderr}"));
+    assert!(
+        error.contains("refused the scope \"chat:reed\"") && error.contains("\"chat:read\""),
+        "{stderr}"
+    );
+    assert_eq!(t.requests(), ["GET authorize"], "no exchange");
+}
+
+#[test]
 fn bind_logs_a_warning_per_unknown_scope_and_none_for_known_ones() {
     capture_warnings();
     let t = Setup::new();
