@@ -1,8 +1,8 @@
 //! The default way to get a new token: the authorization-code flow through the user's browser.
 //!
-//! The listener is up before the browser opens, the `state` is fresh from the OS for every login,
-//! and the browser is told the login worked only once the code has been exchanged and every
-//! requested scope was granted.
+//! The listener is up before the browser opens, the login URL is shown even when a browser was
+//! opened, the `state` is fresh from the OS for every login, and the browser is told the login
+//! worked only once the code has been exchanged and every requested scope was granted.
 
 use std::time::Duration;
 
@@ -100,13 +100,17 @@ impl CodeFlow<'_> {
         format!("{}?{query}", self.app.endpoint("authorize"))
     }
 
-    /// Opens the browser where allowed; otherwise hands the URL to `on_url`, or prints it.
+    /// Opens the browser where allowed, then shows the URL anyway (to `on_url`, or on stderr):
+    /// a browser that was launched may show nothing (a headless machine, a browser on another
+    /// display, a `$BROWSER` that does nothing), and the user must still be able to log in.
+    /// `gh`, `gcloud` and Twitch's own CLI do the same.
     fn show(&self, url: &str) {
-        if open_in_browser(url, self.open_browser) {
-            return;
-        }
+        let opened = open_in_browser(url, self.open_browser);
         match self.on_url {
             Some(on_url) => on_url(url),
+            None if opened => eprintln!(
+                "Opened the Twitch login in your browser; if nothing opened, visit: {url}"
+            ),
             None => eprintln!("To log in to Twitch, open this URL in a browser:\n{url}"),
         }
     }

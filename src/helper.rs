@@ -192,11 +192,13 @@ impl Helper {
         self
     }
 
-    /// Shows the login URL in your own UI when no browser was opened, instead of printing it to
-    /// stderr. The callback runs on a helper thread while the login is waited for, so it must
-    /// return promptly.
+    /// Shows the login URL in your own UI instead of on stderr. It is called at every browser
+    /// login, also after a browser was opened (after the attempt): a browser that was launched
+    /// may show nothing, so the user must always be able to open the URL themselves. The callback
+    /// runs on a helper thread while the login is waited for, so it must return promptly.
     ///
-    /// Defaults to none: the URL is printed to stderr.
+    /// Defaults to none: the URL is printed to stderr, after "Opened the Twitch login in your
+    /// browser; if nothing opened, visit:" when a browser was opened.
     pub fn on_url(mut self, on_url: impl Fn(&str) + Send + Sync + 'static) -> Self {
         self.on_url = Some(Arc::new(on_url));
         self

@@ -33,10 +33,10 @@
 //!
 //! The default login is Twitch's authorization-code flow. It needs the app's client secret and
 //! its redirect URL (default `http://localhost:17563`) registered in the Twitch developer console.
-//! `bind()` listens on that port (loopback only), opens the login page in the browser (or prints
-//! it, or gives it to [`Helper::on_url`]), checks the returned `state`, exchanges the code, and
-//! gives up after [`Helper::login_timeout`]. A declined login, a redirect URL Twitch does not
-//! know, and a taken port are errors that say what to do.
+//! `bind()` listens on that port (loopback only), opens the login page in the browser and shows
+//! its URL in case nothing opened (on stderr, or through [`Helper::on_url`]), checks the returned
+//! `state`, exchanges the code, and gives up after [`Helper::login_timeout`]. A declined login, a
+//! redirect URL Twitch does not know, and a taken port are errors that say what to do.
 //!
 //! With [`Helper::device_flow`] the user logs in with a device code instead: for machines without
 //! a browser and for Public clients, which have no secret.

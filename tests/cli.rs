@@ -3,8 +3,9 @@
 mod support;
 
 use std::process::Command;
+use std::time::Duration;
 
-use support::{Setup, describe, example, run};
+use support::{Setup, describe, example, run, run_for};
 
 fn command(t: &Setup) -> Command {
     let mut cmd = t.token_command();
@@ -152,4 +153,35 @@ fn device_login_shows_the_code_on_stderr_and_needs_no_secret() {
         "{stderr}"
     );
     assert!(!stderr.contains(json["access_token"].as_str().unwrap()));
+}
+
+/// A browser that was launched but shows nothing: the login URL is on stderr all the same, so
+/// the user can still log in (the test follows it from there, as the user would).
+#[cfg(all(unix, feature = "browser"))]
+#[test]
+fn the_login_url_is_shown_also_when_a_browser_was_opened() {
+    let t = Setup::new();
+    let browser = support::SilentBrowser::new();
+    let mut cmd = t.token_command();
+    cmd.env("BROWSER", browser.script()).args([
+        "--client-id",
+        t.fake.client_id(),
+        "--client-secret",
+        t.fake.client_secret(),
+        "--scopes",
+        "chat:read",
+    ]);
+
+    let output = run_for(cmd, Duration::from_secs(30), true);
+
+    assert!(output.status.success(), "{}", describe(&output));
+    let opened = browser.opened().expect("the browser was launched");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains(&format!(
+            "Opened the Twitch login in your browser; if nothing opened, visit: {opened}\n"
+        )),
+        "{}",
+        describe(&output)
+    );
 }

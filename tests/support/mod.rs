@@ -307,8 +307,16 @@ pub fn describe(output: &Output) -> String {
 }
 
 /// Runs a program; a login URL it prints on stderr is followed like a browser would.
-pub fn run(mut cmd: Command) -> Output {
+pub fn run(cmd: Command) -> Output {
+    run_for(cmd, Duration::from_secs(600), true)
+}
+
+/// Runs a program for at most `limit`, then kills it (its stderr then ends with a line saying
+/// so, and its status is not a success). With `browse`, a login URL it prints on stderr is
+/// followed as a user reading it would: a line that is a URL, or that ends with `visit: URL`.
+pub fn run_for(mut cmd: Command, limit: Duration, browse: bool) -> Output {
     let mut child = cmd
+        .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -318,17 +326,95 @@ pub fn run(mut cmd: Command) -> Output {
         let mut text = String::new();
         for line in BufReader::new(stderr).lines() {
             let line = line.unwrap();
-            if line.starts_with("http://") {
-                mock::browse_in_background(&line);
+            let url = if line.starts_with("http://") {
+                Some(line.as_str())
+            } else {
+                line.find("visit: http://")
+                    .map(|at| &line[at + "visit: ".len()..])
+            };
+            if let (true, Some(url)) = (browse, url) {
+                mock::browse_in_background(url);
             }
             text.push_str(&line);
             text.push('\n');
         }
         text
     });
-    let mut output = child.wait_with_output().unwrap();
-    output.stderr = reader.join().unwrap().into_bytes();
-    output
+    let mut stdout = child.stdout.take().unwrap();
+    let out_reader = std::thread::spawn(move || {
+        let mut bytes = Vec::new();
+        let _ = stdout.read_to_end(&mut bytes);
+        bytes
+    });
+    let started = std::time::Instant::now();
+    let mut killed = false;
+    while child.try_wait().unwrap().is_none() {
+        if started.elapsed() >= limit {
+            let _ = child.kill();
+            killed = true;
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let status = child.wait().unwrap();
+    let mut stderr = reader.join().unwrap();
+    if killed {
+        stderr.push_str(&format!("[killed: still running after {limit:?}]\n"));
+    }
+    Output {
+        status,
+        stdout: out_reader.join().unwrap(),
+        stderr: stderr.into_bytes(),
+    }
+}
+
+/// A `$BROWSER` that shows nothing, as a browser launched where nobody sees it: a script that
+/// writes the URL it was given to a file and exits at once. Unix only (a shell script).
+#[cfg(unix)]
+pub struct SilentBrowser {
+    dir: TempDir,
+}
+
+#[cfg(unix)]
+impl SilentBrowser {
+    pub fn new() -> SilentBrowser {
+        use std::os::unix::fs::PermissionsExt;
+        let browser = SilentBrowser {
+            dir: TempDir::new(),
+        };
+        let script = browser.script();
+        // Written aside and renamed, so a reader never sees half a URL.
+        std::fs::write(
+            &script,
+            "#!/bin/sh\nprintf '%s\\n' \"$1\" >\"$0.part\" && mv \"$0.part\" \"$0.url\"\n",
+        )
+        .unwrap();
+        std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+        // webbrowser splits $BROWSER at ':' and whitespace.
+        assert!(
+            !script.to_string_lossy().contains([':', ' ', '\t']),
+            "the script's path cannot go in $BROWSER: {}",
+            script.display()
+        );
+        browser
+    }
+
+    /// The value for `$BROWSER`.
+    pub fn script(&self) -> PathBuf {
+        self.dir.path().join("browser.sh")
+    }
+
+    /// The URL the browser was given, if it was launched; waits up to 10 s for the script,
+    /// which runs in the background.
+    pub fn opened(&self) -> Option<String> {
+        let file = self.dir.path().join("browser.sh.url");
+        let started = std::time::Instant::now();
+        while !file.exists() && started.elapsed() < Duration::from_secs(10) {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let text = std::fs::read_to_string(file).ok()?;
+        Some(text.trim_end().to_owned())
+    }
 }
 
 /// A pair as a generator returns it.
