@@ -6,25 +6,35 @@
 //! cargo run --example quickstart -- --no-browser  # follows the login URL itself
 //! ```
 //!
-//! 1. The first `bind()` finds no token file and logs in. The login page opens in your browser;
-//!    where none can be opened, the example follows the login URL itself, as a browser would.
+//! 1. The first `bind()` finds no token file and logs in. The login page opens in your browser,
+//!    and its URL is shown. When no login has come back 5 s after a browser was opened (one that
+//!    shows nothing, or none at all), or when no browser was tried, the example follows the URL
+//!    itself, as a browser would.
 //! 2. The second `bind()` reuses the stored token.
 //! 3. The fake expires the token, and the third `bind()` refreshes it.
 
 use std::net::TcpListener;
-use std::time::Duration;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
-use twitch_auth::mock::{self, FakeTwitch};
+use twitch_auth::mock::{self, Endpoint, FakeTwitch};
 use twitch_auth::{Helper, Scope};
 
+/// How long a browser that was opened gets to bring the login back before the example follows
+/// the login URL itself: long enough for a browser to start, short enough to wait for.
+const BROWSER_GRACE: Duration = Duration::from_secs(5);
+
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let fake = FakeTwitch::start()?;
+    let fake = Arc::new(FakeTwitch::start()?);
     let dir = std::env::temp_dir().join(format!("twitch-auth-quickstart-{}", std::process::id()));
     let path = dir.join("user_token.json");
     // Any free port will do for the fake, which accepts every redirect URL.
     let port = TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
-    let open_browser = !std::env::args().any(|arg| arg == "--no-browser");
+    // Without the `browser` feature, bind() opens no browser whatever it is told.
+    let try_browser =
+        cfg!(feature = "browser") && !std::env::args().any(|arg| arg == "--no-browser");
 
+    let watched = Arc::clone(&fake);
     let helper = Helper::new([Scope::ChatRead, Scope::ChatEdit])
         .client_id(fake.client_id())
         .client_secret(fake.client_secret())
@@ -32,10 +42,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .redirect_url(format!("http://localhost:{port}"))
         .path(&path)
         .login_timeout(Duration::from_secs(60))
-        .open_browser(open_browser)
-        .on_url(|url| {
-            eprintln!("no browser opened: following the login URL like a browser would");
-            mock::browse_in_background(url);
+        .open_browser(try_browser)
+        // Called at every browser login, also after a browser was opened.
+        .on_url(move |url| {
+            eprintln!("login URL: {url}");
+            follow_unless_logged_in(Arc::clone(&watched), url.to_owned(), try_browser);
         });
 
     let mut seen = 0;
@@ -70,4 +81,37 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("token file: {}", path.display());
     std::fs::remove_dir_all(&dir)?;
     Ok(())
+}
+
+/// Plays the browser, on a thread of its own (`on_url` must return promptly): at once when no
+/// browser was tried, else once `BROWSER_GRACE` has passed without the login coming back.
+fn follow_unless_logged_in(fake: Arc<FakeTwitch>, url: String, tried_browser: bool) {
+    std::thread::spawn(move || {
+        if tried_browser {
+            let waiting = Instant::now();
+            while waiting.elapsed() < BROWSER_GRACE {
+                if code_exchanged(&fake) {
+                    return; // the browser brought the login back
+                }
+                std::thread::sleep(Duration::from_millis(100));
+            }
+            eprintln!(
+                "no login came back within {} s (no browser opened, or it shows nothing): \
+                 following the login URL myself",
+                BROWSER_GRACE.as_secs()
+            );
+        } else {
+            eprintln!("no browser: following the login URL myself, as a browser would");
+        }
+        if let Err(err) = mock::browse(&url) {
+            eprintln!("following the login URL failed: {err}");
+        }
+    });
+}
+
+/// Whether the login's redirect reached `bind()`: it then exchanges the code at the fake.
+fn code_exchanged(fake: &FakeTwitch) -> bool {
+    fake.requests().iter().any(|r| {
+        r.endpoint() == Some(Endpoint::Token) && r.form("grant_type") == Some("authorization_code")
+    })
 }

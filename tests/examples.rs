@@ -2,9 +2,17 @@
 
 mod support;
 
-use std::process::Command;
+use std::process::{Command, Output};
 
 use support::{describe, example, run};
+
+/// The outcomes of the quickstart's three binds, as it prints them.
+fn outcomes(output: &Output) -> Vec<String> {
+    String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .filter_map(|line| Some(line.split(": ").nth(1)?.split(' ').next()?.to_owned()))
+        .collect()
+}
 
 #[test]
 fn quickstart_generates_reuses_and_refreshes() {
@@ -16,18 +24,52 @@ fn quickstart_generates_reuses_and_refreshes() {
     let output = run(cmd);
 
     assert!(output.status.success(), "{}", describe(&output));
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let outcomes: Vec<&str> = stdout
-        .lines()
-        .filter_map(|line| line.split(": ").nth(1)?.split(' ').next())
-        .collect();
     assert_eq!(
-        outcomes[..3],
+        outcomes(&output)[..3],
         ["generated", "reused", "refreshed"],
         "{}",
         describe(&output)
     );
+    let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(stdout.contains("POST /oauth2/token"), "{stdout}");
+}
+
+/// A browser is launched but shows nothing (`$BROWSER` is a script that only notes the URL, as
+/// `/bin/true` would but checkably): the quickstart shows the URL, says it follows it itself,
+/// does, and finishes.
+#[cfg(all(unix, feature = "browser"))]
+#[test]
+fn quickstart_finishes_when_the_browser_shows_nothing() {
+    use std::time::Duration;
+
+    let browser = support::SilentBrowser::new();
+    let mut cmd = Command::new(example("quickstart"));
+    cmd.env("BROWSER", browser.script())
+        .env_remove("TWITCH_CLIENT_ID")
+        .env_remove("TWITCH_CLIENT_SECRET");
+
+    // Nobody follows the URL on stderr here: only the quickstart itself can.
+    let output = support::run_for(cmd, Duration::from_secs(20), false);
+
+    assert!(output.status.success(), "{}", describe(&output));
+    assert_eq!(
+        outcomes(&output)[..3],
+        ["generated", "reused", "refreshed"],
+        "{}",
+        describe(&output)
+    );
+    let opened = browser.opened().expect("the browser was launched");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains(&format!("login URL: {opened}\n")),
+        "{}",
+        describe(&output)
+    );
+    assert!(
+        stderr.contains("following the login URL myself"),
+        "{}",
+        describe(&output)
+    );
 }
 
 #[test]
