@@ -7,9 +7,12 @@
 //! TWITCH_CLIENT_ID=... TWITCH_CLIENT_SECRET=... cargo run --example basic
 //! ```
 
-use twitch_auth::{Helper, Scope};
+use std::error::Error as _;
+use std::process::ExitCode;
 
-fn main() -> Result<(), Box<dyn std::error::Error>> {
+use twitch_auth::{Error, Helper, Scope};
+
+fn run() -> Result<(), Error> {
     let token = Helper::new([Scope::ChatRead, Scope::ChatEdit]).bind()?;
     println!(
         "{} token for {} ({})",
@@ -18,4 +21,19 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         token.user_id()
     );
     Ok(())
+}
+
+fn main() -> ExitCode {
+    let Err(err) = run() else {
+        return ExitCode::SUCCESS;
+    };
+    // Display says what happened and what to do, each source() why; `main() -> Result` would
+    // print `Debug` instead (`Error: NoClientId`).
+    eprintln!("error: {err}");
+    let mut cause = err.source();
+    while let Some(source) = cause {
+        eprintln!("  caused by: {source}");
+        cause = source.source();
+    }
+    ExitCode::FAILURE
 }

@@ -24,6 +24,7 @@
 
 use std::net::TcpListener;
 use std::path::Path;
+use std::process::ExitCode;
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -82,7 +83,7 @@ struct Run {
     browser: usize,
 }
 
-fn main() -> Result<(), Error> {
+fn run() -> Result<(), Error> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let fake = FakeTwitch::start()?;
     let base = std::env::temp_dir().join(format!("twitch-auth-bench-{}", std::process::id()));
@@ -265,4 +266,19 @@ fn vm_hwm() -> String {
                 .map(|l| l["VmHWM:".len()..].trim().to_owned())
         })
         .unwrap_or_else(|| "n/a".to_owned())
+}
+
+fn main() -> ExitCode {
+    let Err(err) = run() else {
+        return ExitCode::SUCCESS;
+    };
+    // Display says what happened and what to do, each source() why; `main() -> Result` would
+    // print `Debug` instead (`Error: NoClientId`).
+    eprintln!("error: {err}");
+    let mut cause = err.source();
+    while let Some(source) = cause {
+        eprintln!("  caused by: {source}");
+        cause = source.source();
+    }
+    ExitCode::FAILURE
 }

@@ -8,9 +8,11 @@
 //! TWITCH_CLIENT_ID=... TWITCH_CLIENT_SECRET=... cargo run --example custom_generator
 //! ```
 
+use std::error::Error as _;
 use std::io::{self, BufRead, Write};
+use std::process::ExitCode;
 
-use twitch_auth::{Helper, Scope, TokenPair};
+use twitch_auth::{Error, Helper, Scope, TokenPair};
 
 fn ask(question: &str) -> io::Result<String> {
     eprint!("{question}: ");
@@ -20,7 +22,7 @@ fn ask(question: &str) -> io::Result<String> {
     Ok(answer.trim().to_owned())
 }
 
-fn main() -> Result<(), Box<dyn std::error::Error>> {
+fn run() -> Result<(), Error> {
     let token = Helper::new([Scope::ChatRead, Scope::ChatEdit])
         .generator(|ctx, scopes| {
             let scopes: Vec<&str> = scopes.iter().map(Scope::as_str).collect();
@@ -36,4 +38,19 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .bind()?;
     println!("{} token for {}", token.outcome(), token.login());
     Ok(())
+}
+
+fn main() -> ExitCode {
+    let Err(err) = run() else {
+        return ExitCode::SUCCESS;
+    };
+    // Display says what happened and what to do, each source() why; `main() -> Result` would
+    // print `Debug` instead (`Error: NoClientId`).
+    eprintln!("error: {err}");
+    let mut cause = err.source();
+    while let Some(source) = cause {
+        eprintln!("  caused by: {source}");
+        cause = source.source();
+    }
+    ExitCode::FAILURE
 }

@@ -4,9 +4,12 @@
 //! TWITCH_CLIENT_ID=... TWITCH_CLIENT_SECRET=... cargo run --example custom_path -- /my/new/path/file.json
 //! ```
 
-use twitch_auth::{Helper, Scope};
+use std::error::Error as _;
+use std::process::ExitCode;
 
-fn main() -> Result<(), Box<dyn std::error::Error>> {
+use twitch_auth::{Error, Helper, Scope};
+
+fn run() -> Result<(), Error> {
     let path = std::env::args()
         .nth(1)
         .unwrap_or_else(|| "tokens/user_token.json".to_owned());
@@ -19,4 +22,19 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         token.login()
     );
     Ok(())
+}
+
+fn main() -> ExitCode {
+    let Err(err) = run() else {
+        return ExitCode::SUCCESS;
+    };
+    // Display says what happened and what to do, each source() why; `main() -> Result` would
+    // print `Debug` instead (`Error: NoClientId`).
+    eprintln!("error: {err}");
+    let mut cause = err.source();
+    while let Some(source) = cause {
+        eprintln!("  caused by: {source}");
+        cause = source.source();
+    }
+    ExitCode::FAILURE
 }

@@ -6,9 +6,12 @@
 //! TWITCH_CLIENT_ID=... cargo run --example device_flow
 //! ```
 
-use twitch_auth::{Helper, Scope};
+use std::error::Error as _;
+use std::process::ExitCode;
 
-fn main() -> Result<(), Box<dyn std::error::Error>> {
+use twitch_auth::{Error, Helper, Scope};
+
+fn run() -> Result<(), Error> {
     let token = Helper::new([Scope::ChatRead, Scope::ChatEdit])
         .device_flow()
         .on_device_code(|code| {
@@ -22,4 +25,19 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .bind()?;
     println!("{} token for {}", token.outcome(), token.login());
     Ok(())
+}
+
+fn main() -> ExitCode {
+    let Err(err) = run() else {
+        return ExitCode::SUCCESS;
+    };
+    // Display says what happened and what to do, each source() why; `main() -> Result` would
+    // print `Debug` instead (`Error: NoClientId`).
+    eprintln!("error: {err}");
+    let mut cause = err.source();
+    while let Some(source) = cause {
+        eprintln!("  caused by: {source}");
+        cause = source.source();
+    }
+    ExitCode::FAILURE
 }

@@ -15,11 +15,13 @@
 //!
 //! When stdin closes it prints the request log and exits.
 
+use std::error::Error as _;
 use std::io::{BufRead, Write};
+use std::process::ExitCode;
 
 use twitch_auth::mock::FakeTwitch;
 
-fn main() -> std::io::Result<()> {
+fn run() -> std::io::Result<()> {
     let fake = FakeTwitch::start()?;
     let mut out = std::io::stdout().lock();
     let grant = fake.grant(&["chat:read", "chat:edit"]);
@@ -59,4 +61,19 @@ fn log(fake: &FakeTwitch, out: &mut impl Write) -> std::io::Result<()> {
         writeln!(out, "{} {path}", request.method())?;
     }
     Ok(())
+}
+
+fn main() -> ExitCode {
+    let Err(err) = run() else {
+        return ExitCode::SUCCESS;
+    };
+    // Display says what happened and what to do, each source() why; `main() -> Result` would
+    // print `Debug` instead (`Error: NoClientId`).
+    eprintln!("error: {err}");
+    let mut cause = err.source();
+    while let Some(source) = cause {
+        eprintln!("  caused by: {source}");
+        cause = source.source();
+    }
+    ExitCode::FAILURE
 }

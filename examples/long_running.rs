@@ -9,12 +9,13 @@
 //! cargo run --example long_running
 //! ```
 
+use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use twitch_auth::mock::FakeTwitch;
 use twitch_auth::{Helper, Scope};
 
-fn main() -> Result<(), Box<dyn std::error::Error>> {
+fn run() -> Result<(), Box<dyn std::error::Error>> {
     let fake = FakeTwitch::start()?;
     fake.set_expires_in(Some(6));
     let grant = fake.grant(&["chat:read"]);
@@ -64,4 +65,19 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("session ended: {ended}");
     std::fs::remove_dir_all(dir)?;
     Ok(())
+}
+
+fn main() -> ExitCode {
+    let Err(err) = run() else {
+        return ExitCode::SUCCESS;
+    };
+    // Display says what happened and what to do, each source() why; `main() -> Result` would
+    // print `Debug` instead (`Error: NoClientId`).
+    eprintln!("error: {err}");
+    let mut cause = err.source();
+    while let Some(source) = cause {
+        eprintln!("  caused by: {source}");
+        cause = source.source();
+    }
+    ExitCode::FAILURE
 }

@@ -14,6 +14,7 @@
 //! 3. The fake expires the token, and the third `bind()` refreshes it.
 
 use std::net::TcpListener;
+use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -24,7 +25,7 @@ use twitch_auth::{Helper, Scope};
 /// the login URL itself: long enough for a browser to start, short enough to wait for.
 const BROWSER_GRACE: Duration = Duration::from_secs(5);
 
-fn main() -> Result<(), Box<dyn std::error::Error>> {
+fn run() -> Result<(), Box<dyn std::error::Error>> {
     let fake = Arc::new(FakeTwitch::start()?);
     let dir = std::env::temp_dir().join(format!("twitch-auth-quickstart-{}", std::process::id()));
     let path = dir.join("user_token.json");
@@ -114,4 +115,19 @@ fn code_exchanged(fake: &FakeTwitch) -> bool {
     fake.requests().iter().any(|r| {
         r.endpoint() == Some(Endpoint::Token) && r.form("grant_type") == Some("authorization_code")
     })
+}
+
+fn main() -> ExitCode {
+    let Err(err) = run() else {
+        return ExitCode::SUCCESS;
+    };
+    // Display says what happened and what to do, each source() why; `main() -> Result` would
+    // print `Debug` instead (`Error: NoClientId`).
+    eprintln!("error: {err}");
+    let mut cause = err.source();
+    while let Some(source) = cause {
+        eprintln!("  caused by: {source}");
+        cause = source.source();
+    }
+    ExitCode::FAILURE
 }

@@ -89,3 +89,66 @@ fn long_running_refreshes_validates_and_ends_when_the_grant_is_revoked() {
         "{stdout}"
     );
 }
+
+/// What is taken from an example so that it fails.
+#[derive(Clone, Copy)]
+enum Broken {
+    /// No `TWITCH_CLIENT_ID` or `TWITCH_CLIENT_SECRET`.
+    Credentials,
+    /// The temporary directory is a file, so the token file cannot be written (the examples
+    /// that need no credentials keep theirs there).
+    TempDir,
+}
+
+/// Runs an example with `broken`, and checks that it exits with 1 and says what happened in
+/// words (`Display`, then `caused by:` per cause), not as `Debug` (`Error: NoClientId`).
+fn fails_readably(name: &str, args: &[&str], broken: Broken, says: &str) {
+    let cwd = support::TempDir::new();
+    let mut cmd = Command::new(example(name));
+    cmd.args(args)
+        .current_dir(cwd.path())
+        .env_remove("TWITCH_CLIENT_ID")
+        .env_remove("TWITCH_CLIENT_SECRET");
+    if let Broken::TempDir = broken {
+        let file = cwd.path().join("not-a-directory");
+        std::fs::write(&file, b"").unwrap();
+        for var in ["TMPDIR", "TMP", "TEMP"] {
+            cmd.env(var, &file);
+        }
+    }
+
+    let output = support::run_for(cmd, std::time::Duration::from_secs(60), false);
+
+    assert_eq!(output.status.code(), Some(1), "{}", describe(&output));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.starts_with("error: "), "{}", describe(&output));
+    assert!(stderr.contains(says), "{}", describe(&output));
+    assert!(
+        !stderr.contains("Error: ") && !stderr.contains(" { ") && !stderr.contains("NoClientId"),
+        "an error printed with Debug: {}",
+        describe(&output)
+    );
+}
+
+macro_rules! fails_readably {
+    ($name:ident, $example:expr, $args:expr, $broken:expr, $says:expr) => {
+        #[test]
+        fn $name() {
+            super::fails_readably($example, $args, $broken, $says);
+        }
+    };
+}
+
+/// One test per example that can fail here, named after it.
+#[rustfmt::skip]
+mod reports_errors {
+    use super::Broken::{Credentials, TempDir};
+
+    fails_readably!(basic, "basic", &[], Credentials, "set TWITCH_CLIENT_ID");
+    fails_readably!(custom_path, "custom_path", &[], Credentials, "set TWITCH_CLIENT_ID");
+    fails_readably!(custom_generator, "custom_generator", &[], Credentials, "set TWITCH_CLIENT_ID");
+    fails_readably!(device_flow, "device_flow", &[], Credentials, "set TWITCH_CLIENT_ID");
+    fails_readably!(quickstart, "quickstart", &["--no-browser"], TempDir, "caused by: ");
+    fails_readably!(long_running, "long_running", &[], TempDir, "caused by: ");
+    fails_readably!(bench, "bench", &["--runs", "1"], TempDir, "caused by: ");
+}
