@@ -3,32 +3,72 @@
 //!
 //! ```sh
 //! cargo run --example token -- --scopes "chat:read chat:edit" --path user_token.json
+//! cargo run --example token -- --help
 //! ```
 //!
-//! Options (the environment variables `TWITCH_CLIENT_ID` / `TWITCH_CLIENT_SECRET` stand in for
-//! the first two): `--client-id ID`, `--client-secret SECRET`, `--scopes "a:b c:d"`,
-//! `--path FILE`, `--auth-base-url URL`, `--redirect-url URL`, `--no-browser`, and `--device`
-//! to log in with the device code (shown on stderr) instead of the browser redirect; the
-//! client secret is then optional (a Public client has none).
-//!
-//! stdout gets exactly one line:
-//! `{"outcome":"generated","access_token":"..","login":"..","user_id":"..","scopes":[..],"expires_at":..}`.
-//! The login URL and progress go to stderr; a failure exits with status 1 and its causes on stderr.
+//! `--help` lists the options, the environment variables, the defaults and the output. Errors
+//! are told in the tool's own words: its options, not the library's `Helper` methods.
 
 use std::error::Error as _;
 use std::process::ExitCode;
+use std::time::Duration;
 
-use twitch_auth::{Helper, Scope, UserToken};
+use twitch_auth::{Error, Helper, Scope, UserToken};
 
-const USAGE: &str = "usage: token [--client-id ID] [--client-secret SECRET] [--scopes \"a:b c:d\"] \
-                     [--path FILE] [--auth-base-url URL] [--redirect-url URL] [--no-browser] \
-                     [--device]";
+const USAGE: &str = "\
+usage: token [--scopes \"A B\"] [--client-id ID] [--client-secret SECRET] [--path FILE]
+             [--redirect-url URL] [--timeout SECONDS] [--no-browser] [--device]
+             [--auth-base-url URL]";
+
+const HELP: &str = "\
+Prints a usable Twitch user token as one JSON line: the stored one while it is valid, else a
+refreshed one, else a new one from a login in the browser (or, with --device, with a code).
+
+Options (each also as --option=VALUE):
+  --scopes \"A B\"          the scopes the token needs, space-separated: \"chat:read chat:edit\"
+  --client-id ID          the app's client id (default: $TWITCH_CLIENT_ID)
+  --client-secret SECRET  the app's client secret (default: $TWITCH_CLIENT_SECRET); prefer the
+                          variable, since other users of this machine can see arguments
+  --path FILE             the token file (default: user_token.json in the current directory)
+  --redirect-url URL      the redirect URL registered for the app in the Twitch developer
+                          console (default: http://localhost:17563)
+  --timeout SECONDS       how long to wait for the login (default: 300, at most a day)
+  --no-browser            open no browser: the login URL or device code is on stderr only
+  --device                log in with a device code instead: open a URL on any device and
+                          enter the code shown; needs no client secret (Public clients)
+  --auth-base-url URL     the auth server, for testing (default: https://id.twitch.tv/oauth2/)
+  -h, --help              print this help
+
+Environment:
+  TWITCH_CLIENT_ID        the client id, when --client-id is not given
+  TWITCH_CLIENT_SECRET    the client secret, when --client-secret is not given
+
+Output, one line on stdout:
+  {\"outcome\":\"generated\",\"access_token\":\"...\",\"login\":\"...\",\"user_id\":\"...\",\"scopes\":[\"chat:read\"],\"expires_at\":1700000000}
+  outcome is reused, refreshed or generated; expires_at is in unix seconds, null when the token
+  does not expire. The login URL, the device code, warnings and errors go to stderr.
+
+Exit status: 0 on success, 1 when no token could be had (the error and its causes on stderr),
+2 for bad arguments.
+";
+
+/// What the command line asks for.
+enum Request {
+    /// `-h` or `--help`: the help, and nothing else.
+    Help,
+    /// A token, from this helper.
+    Token(Box<Helper>),
+}
 
 fn main() -> ExitCode {
-    let helper = match helper_from(std::env::args().skip(1)) {
-        Ok(helper) => helper,
+    let helper = match parse(std::env::args().skip(1)) {
+        Ok(Request::Help) => {
+            print!("{USAGE}\n\n{HELP}");
+            return ExitCode::SUCCESS;
+        }
+        Ok(Request::Token(helper)) => helper,
         Err(message) => {
-            eprintln!("token: {message}\n{USAGE}");
+            eprintln!("token: {message}\n{USAGE}\nrun token --help for more");
             return ExitCode::from(2);
         }
     };
@@ -38,41 +78,73 @@ fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
         Err(err) => {
-            eprintln!("token: error: {err}");
-            let mut source = err.source();
-            while let Some(cause) = source {
-                eprintln!("  caused by: {cause}");
-                source = cause.source();
+            eprintln!("token: error: {}", message(&err));
+            let mut cause = err.source();
+            while let Some(source) = cause {
+                eprintln!("  caused by: {source}");
+                cause = source.source();
             }
             ExitCode::FAILURE
         }
     }
 }
 
-fn helper_from(mut args: impl Iterator<Item = String>) -> Result<Helper, String> {
+/// The helper the arguments describe, or what is wrong with them.
+fn parse(mut args: impl Iterator<Item = String>) -> Result<Request, String> {
     let mut scopes = Vec::new();
     let mut settings = Vec::new();
-    let mut open_browser = true;
-    let mut device = false;
+    let (mut open_browser, mut device, mut timeout) = (true, false, None);
     while let Some(arg) = args.next() {
-        let mut value = || args.next().ok_or(format!("{arg} needs a value"));
-        match arg.as_str() {
-            "--scopes" => scopes.extend(value()?.split_whitespace().map(Scope::from)),
-            "--client-id" | "--client-secret" | "--path" | "--auth-base-url" | "--redirect-url" => {
-                settings.push((arg.clone(), value()?));
+        let (option, inline) = match arg.split_once('=') {
+            Some((option, value)) if option.starts_with("--") => (option, Some(value.to_owned())),
+            _ => (arg.as_str(), None),
+        };
+        match option {
+            "-h" | "--help" | "--no-browser" | "--device" if inline.is_some() => {
+                return Err(format!("{option} takes no value"));
             }
+            "-h" | "--help" => return Ok(Request::Help),
             "--no-browser" => open_browser = false,
             "--device" => device = true,
-            "-h" | "--help" => return Err("prints a Twitch user token as one JSON line".into()),
-            _ => return Err(format!("unknown argument {arg}")),
+            "--scopes" | "--client-id" | "--client-secret" | "--path" | "--redirect-url"
+            | "--timeout" | "--auth-base-url" => {
+                let value = match inline {
+                    Some(value) => value,
+                    None => value_after(option, &mut args)?,
+                };
+                match option {
+                    "--scopes" => scopes.extend(value.split_whitespace().map(Scope::from)),
+                    _ if value.is_empty() => return Err(format!("{option} needs a value")),
+                    "--timeout" => timeout = Some(seconds(&value)?),
+                    _ => settings.push((option.to_owned(), value)),
+                }
+            }
+            _ if option.starts_with('-') => return Err(format!("unknown option {option}")),
+            _ => {
+                return Err(format!(
+                    "unexpected argument {arg:?}: values follow their option"
+                ));
+            }
         }
+    }
+    // A warning, not an error: a token without scopes is valid, but it can do almost nothing,
+    // which is rarely what was meant.
+    if scopes.is_empty() {
+        eprintln!(
+            "token: warning: no --scopes given: the token will carry no scopes, so it can only \
+             identify the user; pass the ones your program needs, e.g. --scopes \"chat:read \
+             chat:edit\""
+        );
     }
     let mut helper = Helper::new(scopes).open_browser(open_browser);
     if device {
         helper = helper.device_flow();
     }
-    for (name, value) in settings {
-        helper = match name.as_str() {
+    if let Some(timeout) = timeout {
+        helper = helper.login_timeout(timeout);
+    }
+    for (option, value) in settings {
+        helper = match option.as_str() {
             "--client-id" => helper.client_id(value),
             "--client-secret" => helper.client_secret(value),
             "--path" => helper.path(value),
@@ -80,10 +152,83 @@ fn helper_from(mut args: impl Iterator<Item = String>) -> Result<Helper, String>
             _ => helper.redirect_url(value),
         };
     }
-    Ok(helper)
+    Ok(Request::Token(Box::new(helper)))
 }
 
-fn json_line(token: &UserToken) -> Result<serde_json::Value, twitch_auth::Error> {
+/// The argument after `option`: its value. One that starts with `--` is refused, since it is
+/// far more likely a forgotten value (`--path --no-browser`) than a file named `--no-browser`;
+/// such a value can still be given as `--path=--no-browser`. The argument is not quoted back:
+/// it could be a secret.
+fn value_after(option: &str, args: &mut impl Iterator<Item = String>) -> Result<String, String> {
+    match args.next() {
+        Some(value) if value.starts_with("--") => Err(format!(
+            "{option} needs a value, but the next argument is an option; for a value that \
+             starts with --, write {option}=VALUE"
+        )),
+        Some(value) => Ok(value),
+        None => Err(format!("{option} needs a value")),
+    }
+}
+
+/// A `--timeout` value: a whole number of seconds, at least 1.
+fn seconds(value: &str) -> Result<Duration, String> {
+    match value.parse::<u64>() {
+        Ok(0) => Err("--timeout must be at least 1 second".to_owned()),
+        Ok(secs) => Ok(Duration::from_secs(secs)),
+        Err(_) => Err(format!(
+            "--timeout takes a whole number of seconds, such as 600, not {value:?}"
+        )),
+    }
+}
+
+/// The error in this tool's words: where the library's message names a `Helper` method or
+/// `bind()`, this names the option or says to run the tool again.
+fn message(err: &Error) -> String {
+    match err {
+        Error::NoClientId => "no client id: pass --client-id or set TWITCH_CLIENT_ID".to_owned(),
+        Error::NoClientSecret => {
+            let text = "the browser login needs a client secret: pass --client-secret or set \
+                        TWITCH_CLIENT_SECRET, or log in with --device";
+            text.to_owned()
+        }
+        Error::InvalidSetting { setting, reason } => match *setting {
+            "redirect_url" => format!("invalid --redirect-url: {reason}"),
+            "auth_base_url" => format!("invalid --auth-base-url: {reason}"),
+            _ => err.to_string(),
+        },
+        Error::PortInUse {
+            addr, redirect_url, ..
+        } => format!(
+            "cannot listen on {addr} for the login redirect: port in use; stop the program \
+             holding it, or register another redirect URL than {redirect_url} in the Twitch \
+             developer console and pass it with --redirect-url, or log in with --device"
+        ),
+        Error::LoginTimedOut { after } => format!(
+            "no login was completed within {} s; run again and finish the login, or allow more \
+             time with --timeout",
+            after.as_secs()
+        ),
+        Error::LockTimedOut { path, after } => format!(
+            "another process held the token file's lock {} for more than {} s (it may be stopped \
+             or hung); nothing was changed, run again when it has finished",
+            path.display(),
+            after.as_secs()
+        ),
+        Error::StoreChanged {
+            stored_login: Some(login),
+        } => format!(
+            "another program replaced the stored token with {login}'s; run token again to use it \
+             or to log in"
+        ),
+        Error::StoreChanged { stored_login: None } => {
+            "another program removed the stored token (a log out?); run token again".to_owned()
+        }
+        _ => err.to_string(),
+    }
+}
+
+/// The one line printed on stdout.
+fn json_line(token: &UserToken) -> Result<serde_json::Value, Error> {
     let expires_at = token.expires_at().map(|at| {
         at.duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_secs())

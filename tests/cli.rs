@@ -185,3 +185,259 @@ fn the_login_url_is_shown_also_when_a_browser_was_opened() {
         describe(&output)
     );
 }
+
+/// `token ARGS` with no credentials in the environment, run in an empty directory for at most
+/// 30 s; nobody follows a login URL. Returns the output and what the directory holds after.
+fn run_in_empty_dir(args: &[&str]) -> (std::process::Output, Vec<String>) {
+    let cwd = support::TempDir::new();
+    let mut cmd = Command::new(example("token"));
+    cmd.args(args)
+        .current_dir(cwd.path())
+        .env_remove("TWITCH_CLIENT_ID")
+        .env_remove("TWITCH_CLIENT_SECRET");
+    let output = run_for(cmd, Duration::from_secs(30), false);
+    let left = std::fs::read_dir(cwd.path())
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    (output, left)
+}
+
+/// Bad arguments: exit 2 at once with what is wrong and the usage on stderr, nothing on stdout,
+/// nothing created, no login started.
+fn refuses(args: &[&str], says: &str) {
+    let (output, left) = run_in_empty_dir(args);
+    assert_eq!(output.status.code(), Some(2), "{}", describe(&output));
+    assert!(output.stdout.is_empty(), "{}", describe(&output));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains(says) && stderr.contains("usage: token"),
+        "{}",
+        describe(&output)
+    );
+    assert!(left.is_empty(), "created {left:?}: {}", describe(&output));
+}
+
+macro_rules! refuses {
+    ($name:ident, $args:expr, $says:expr) => {
+        #[test]
+        fn $name() {
+            super::refuses(&$args, $says);
+        }
+    };
+}
+
+/// One test per refused command line.
+#[rustfmt::skip]
+mod refuses {
+    // `--path --no-browser` once made `./--no-browser.lock` and waited for a login.
+    refuses!(an_option_as_a_value, ["--path", "--no-browser", "--scopes", "chat:read"], "--path=VALUE");
+    refuses!(an_option_as_a_secret, ["--client-secret", "--device"], "--client-secret=VALUE");
+    refuses!(a_timeout_in_words, ["--timeout", "ten"], "whole number of seconds");
+    refuses!(a_timeout_of_zero, ["--timeout=0"], "at least 1 second");
+    refuses!(a_value_for_a_switch, ["--no-browser=yes"], "--no-browser takes no value");
+    refuses!(an_empty_value, ["--path="], "--path needs a value");
+}
+
+/// `-h` and `--help`: the usage on stdout, with the environment variables, the defaults and the
+/// output format, and exit 0.
+fn helps(flag: &str) {
+    let (output, left) = run_in_empty_dir(&[flag]);
+    assert_eq!(output.status.code(), Some(0), "{}", describe(&output));
+    assert!(output.stderr.is_empty(), "{}", describe(&output));
+    assert!(left.is_empty(), "created {left:?}");
+    let help = String::from_utf8_lossy(&output.stdout);
+    for needed in [
+        "usage: token",
+        "--scopes",
+        "--client-id",
+        "--client-secret",
+        "--path",
+        "--redirect-url",
+        "--timeout",
+        "--no-browser",
+        "--device",
+        "--auth-base-url",
+        "TWITCH_CLIENT_ID",
+        "TWITCH_CLIENT_SECRET",
+        r#"{"outcome":"#,
+        "expires_at",
+    ] {
+        assert!(help.contains(needed), "no {needed:?} in:\n{help}");
+    }
+    // The defaults it names are the library's.
+    let library = format!(
+        "{:?}",
+        twitch_auth::Helper::new(Vec::<twitch_auth::Scope>::new())
+    );
+    for (shown, debug) in [
+        ("user_token.json", r#"path: "user_token.json""#),
+        (
+            "http://localhost:17563",
+            r#"redirect_url: "http://localhost:17563""#,
+        ),
+        (
+            "https://id.twitch.tv/oauth2/",
+            r#"auth_base_url: "https://id.twitch.tv/oauth2/""#,
+        ),
+        ("(default: 300", "login_timeout: 300s"),
+    ] {
+        assert!(help.contains(shown), "no {shown:?} in:\n{help}");
+        assert!(
+            library.contains(debug),
+            "the library's default changed: {library}"
+        );
+    }
+}
+
+#[test]
+fn help_prints_usage_environment_defaults_and_output() {
+    helps("--help");
+}
+
+#[test]
+fn h_prints_the_help_too() {
+    helps("-h");
+}
+
+#[test]
+fn options_take_their_value_after_an_equals_sign() {
+    let t = Setup::new();
+    let mut cmd = Command::new(example("token"));
+    cmd.env_remove("TWITCH_CLIENT_ID")
+        .env_remove("TWITCH_CLIENT_SECRET")
+        .arg(format!("--client-id={}", t.fake.client_id()))
+        .arg(format!("--client-secret={}", t.fake.client_secret()))
+        .arg(format!("--auth-base-url={}", t.fake.url()))
+        .arg(format!("--redirect-url={}", t.redirect_url()))
+        .arg(format!("--path={}", t.path.display()))
+        .arg("--scopes=chat:read chat:edit")
+        .arg("--timeout=60")
+        .arg("--no-browser");
+
+    let output = run(cmd);
+
+    assert!(output.status.success(), "{}", describe(&output));
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(json["outcome"], "generated");
+    assert_eq!(json["access_token"], t.file_json()["token"]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!stderr.contains("warning"), "{stderr}");
+}
+
+#[test]
+fn no_scopes_is_warned_about() {
+    let t = Setup::new();
+    let mut cmd = command(&t);
+    cmd.args([
+        "--client-id",
+        t.fake.client_id(),
+        "--client-secret",
+        t.fake.client_secret(),
+    ]);
+
+    let output = run(cmd);
+
+    assert!(output.status.success(), "{}", describe(&output));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("token: warning: no --scopes given"),
+        "{}",
+        describe(&output)
+    );
+}
+
+#[test]
+fn timeout_bounds_the_login_and_its_error_names_the_option() {
+    let t = Setup::new();
+    let mut cmd = command(&t);
+    cmd.args([
+        "--client-id",
+        t.fake.client_id(),
+        "--client-secret",
+        t.fake.client_secret(),
+        "--scopes",
+        "chat:read",
+        "--timeout",
+        "1",
+    ]);
+
+    // Nobody follows the login URL: only the timeout can end the wait.
+    let output = run_for(cmd, Duration::from_secs(60), false);
+
+    assert_eq!(output.status.code(), Some(1), "{}", describe(&output));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("no login was completed within 1 s")
+            && stderr.contains("allow more time with --timeout"),
+        "{}",
+        describe(&output)
+    );
+    assert!(!stderr.contains("Helper::"), "{}", describe(&output));
+    assert!(t.file_bytes().is_none());
+}
+
+/// Runs `token` on the fake with `args` after `--no-browser --scopes chat:read`; it must fail
+/// before any request, with a message that names the tool's options (`says`), never a `Helper`
+/// method.
+fn names_the_option(args: &[&str], says: &str) {
+    let t = Setup::new();
+    let mut cmd = command(&t);
+    cmd.args(["--scopes", "chat:read"]).args(args);
+
+    let output = run(cmd);
+
+    assert_eq!(output.status.code(), Some(1), "{}", describe(&output));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains(says), "{}", describe(&output));
+    assert!(
+        !stderr.contains("Helper") && !stderr.contains("bind()"),
+        "{}",
+        describe(&output)
+    );
+    assert!(t.fake.requests().is_empty(), "{:?}", t.requests());
+}
+
+macro_rules! names_the_option {
+    ($name:ident, $args:expr, $says:expr) => {
+        #[test]
+        fn $name() {
+            super::names_the_option(&$args, $says);
+        }
+    };
+}
+
+/// One test per error whose library message names a `Helper` method.
+#[rustfmt::skip]
+mod names_the_option {
+    names_the_option!(no_client_id, [], "no client id: pass --client-id or set TWITCH_CLIENT_ID");
+    names_the_option!(no_client_secret, ["--client-id", "x"], "pass --client-secret or set TWITCH_CLIENT_SECRET, or log in with --device");
+    names_the_option!(bad_redirect_url, ["--client-id", "x", "--client-secret", "y", "--redirect-url", "ftp://x"], "invalid --redirect-url: ftp://x is not");
+    names_the_option!(bad_auth_base_url, ["--client-id", "x", "--client-secret", "y", "--auth-base-url", "nope"], "invalid --auth-base-url: expected");
+}
+
+#[test]
+fn a_taken_port_names_the_redirect_url_option() {
+    let t = Setup::new();
+    let _holder = std::net::TcpListener::bind(("127.0.0.1", t.port)).unwrap();
+    let mut cmd = command(&t);
+    cmd.args([
+        "--client-id",
+        t.fake.client_id(),
+        "--client-secret",
+        t.fake.client_secret(),
+        "--scopes",
+        "chat:read",
+    ]);
+
+    let output = run_for(cmd, Duration::from_secs(30), false);
+
+    assert_eq!(output.status.code(), Some(1), "{}", describe(&output));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("port in use") && stderr.contains("pass it with --redirect-url"),
+        "{}",
+        describe(&output)
+    );
+    assert!(!stderr.contains("Helper::"), "{}", describe(&output));
+}
