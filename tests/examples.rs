@@ -148,7 +148,7 @@ mod reports_errors {
     fails_readably!(custom_path, "custom_path", &[], Credentials, "set TWITCH_CLIENT_ID");
     fails_readably!(custom_generator, "custom_generator", &[], Credentials, "set TWITCH_CLIENT_ID");
     fails_readably!(device_flow, "device_flow", &[], Credentials, "set TWITCH_CLIENT_ID");
-    fails_readably!(quickstart, "quickstart", &["--no-browser"], TempDir, "caused by: ");
-    fails_readably!(long_running, "long_running", &[], TempDir, "caused by: ");
-    fails_readably!(bench, "bench", &["--runs", "1"], TempDir, "caused by: ");
+    fails_readably!(quickstart, "quickstart", &["--no-browser"], TempDir, "is a file, not a directory");
+    fails_readably!(long_running, "long_running", &[], TempDir, "is a file, not a directory");
+    fails_readably!(bench, "bench", &["--runs", "1"], TempDir, "is a file, not a directory");
 }
