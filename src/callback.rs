@@ -3,6 +3,7 @@
 
 use crate::Scope;
 use crate::secret::CsrfState;
+use std::sync::Arc;
 
 /// What one request to the listener means.
 #[derive(Debug, PartialEq, Eq)]
@@ -62,17 +63,51 @@ pub(crate) fn judge(target: &str, path: &str, state: &CsrfState) -> Verdict {
     }
 }
 
+/// The pages that tell the browser how the login ended: ours, or the app's own
+/// ([`Helper::success_page`](crate::Helper::success_page),
+/// [`Helper::failure_page`](crate::Helper::failure_page)).
+#[derive(Clone, Default)]
+pub(crate) struct Pages {
+    pub(crate) success: Option<Arc<str>>,
+    /// May hold `{message}`, replaced by what went wrong (escaped).
+    pub(crate) failure: Option<Arc<str>>,
+}
+
+impl Pages {
+    /// The page for a login that worked.
+    pub(crate) fn success(&self) -> String {
+        match &self.success {
+            Some(html) => html.to_string(),
+            None => page(
+                "Logged in",
+                "You are logged in. You can close this tab and return to the app.",
+            ),
+        }
+    }
+
+    /// The page for a login that failed; `default` is ours, built only when there is no
+    /// page of the app's.
+    pub(crate) fn failure(&self, message: &str, default: impl FnOnce() -> String) -> String {
+        match &self.failure {
+            Some(html) => html.replace("{message}", &escape(message)),
+            None => default(),
+        }
+    }
+}
+
 /// The page for a login whose user did not grant every requested scope: it names them, so the
 /// user knows what to leave ticked next time.
 pub(crate) fn missing_scopes_page(missing: &[Scope]) -> String {
+    page("Permissions not granted", &missing_scopes_text(missing))
+}
+
+/// What the missing-scopes page says, also given to an app's own failure page.
+pub(crate) fn missing_scopes_text(missing: &[Scope]) -> String {
     let names = crate::scope::space_separated(missing).replace(' ', ", ");
-    page(
-        "Permissions not granted",
-        &format!(
-            "The app asked for permissions that were not granted: {names}. It will not work \
-             without them: start the login again from the app and leave them ticked. You can \
-             close this tab."
-        ),
+    format!(
+        "The app asked for permissions that were not granted: {names}. It will not work \
+         without them: start the login again from the app and leave them ticked. You can close \
+         this tab."
     )
 }
 
@@ -198,6 +233,21 @@ mod tests {
         "/cb?error=access_denied&state=nope",
         Verdict::BadRequest("This request's state does not belong to this login.")
     );
+
+    #[test]
+    fn an_apps_failure_page_gets_the_message_escaped() {
+        let pages = Pages {
+            success: Some("<p>ok</p>".into()),
+            failure: Some("<p>{message}</p><p>{message}</p>".into()),
+        };
+        assert_eq!(pages.success(), "<p>ok</p>");
+        let html = pages.failure("<b>denied</b> & more", || unreachable!());
+        assert_eq!(
+            html,
+            "<p>&lt;b&gt;denied&lt;/b&gt; &amp; more</p><p>&lt;b&gt;denied&lt;/b&gt; &amp; more</p>"
+        );
+        assert!(Pages::default().success().contains("Logged in"));
+    }
 
     #[test]
     fn pages_escape_what_twitch_sent() {

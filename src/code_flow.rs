@@ -7,6 +7,7 @@
 use std::time::Duration;
 
 use crate::app::{App, Redirect};
+use crate::callback::Pages;
 use crate::keeper::missing;
 use crate::listener::{Callback, ListenOn, Listener};
 use crate::oauth::{Client, Grant};
@@ -28,6 +29,7 @@ pub(crate) struct CodeFlow<'a> {
     pub(crate) on_url: Option<&'a UrlCallback>,
     pub(crate) force_verify: bool,
     pub(crate) timeout: Duration,
+    pub(crate) pages: &'a Pages,
 }
 
 impl CodeFlow<'_> {
@@ -36,7 +38,12 @@ impl CodeFlow<'_> {
         if self.app.client_secret.is_none() {
             return Err(Error::NoClientSecret);
         }
-        let listener = Listener::bind(self.listen, &self.redirect.path, &self.redirect.url)?;
+        let listener = Listener::bind(
+            self.listen,
+            &self.redirect.path,
+            &self.redirect.url,
+            self.pages.clone(),
+        )?;
         let state = CsrfState::random().map_err(|e| Error::Randomness {
             source: Box::new(e),
         })?;

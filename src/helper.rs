@@ -8,6 +8,7 @@ use std::sync::{Arc, OnceLock};
 use std::time::{Duration, SystemTime};
 
 use crate::app::{App, DEFAULT_REDIRECT_URL, Redirect, TWITCH_AUTH_BASE_URL};
+use crate::callback::Pages;
 use crate::code_flow::UrlCallback;
 use crate::device_flow::DeviceCallback;
 use crate::error::BoxError;
@@ -69,6 +70,7 @@ pub struct Helper {
     on_device_code: Option<Arc<DeviceCallback>>,
     on_refresh: Option<Arc<RefreshCallback>>,
     force_verify: bool,
+    pages: Pages,
     login_timeout: Duration,
     http_timeout: Duration,
     refresh_margin: Duration,
@@ -98,6 +100,7 @@ impl Helper {
             on_device_code: None,
             on_refresh: None,
             force_verify: true,
+            pages: Pages::default(),
             login_timeout: Duration::from_secs(5 * 60),
             http_timeout: Duration::from_secs(30),
             refresh_margin: Duration::from_secs(60),
@@ -183,8 +186,8 @@ impl Helper {
         self
     }
 
-    /// Whether the browser login opens the login page in the user's browser. When it does not,
-    /// or cannot, the URL goes to [`on_url`](Self::on_url), or to stderr.
+    /// Whether the browser login opens the login page in the user's browser. Either way the URL
+    /// also goes to [`on_url`](Self::on_url), or to stderr, since a browser may show nothing.
     ///
     /// Defaults to `true` (with the default feature `browser`).
     pub fn open_browser(mut self, yes: bool) -> Self {
@@ -201,6 +204,32 @@ impl Helper {
     /// browser; if nothing opened, visit:" when a browser was opened.
     pub fn on_url(mut self, on_url: impl Fn(&str) + Send + Sync + 'static) -> Self {
         self.on_url = Some(Arc::new(on_url));
+        self
+    }
+
+    /// The whole HTML page the browser shows when the browser login worked, instead of ours
+    /// ("You are logged in. You can close this tab…"): your app's look, your words.
+    ///
+    /// ```no_run
+    /// # use twitch_auth::Helper;
+    /// let helper = Helper::new(["chat:read"])
+    ///     .success_page("<!doctype html><title>MyMod</title><h1>MyMod is connected to Twitch</h1>")
+    ///     .failure_page("<!doctype html><title>MyMod</title><h1>Not connected</h1><p>{message}</p>");
+    /// ```
+    ///
+    /// Defaults to a plain page of ours.
+    pub fn success_page(mut self, html: impl Into<String>) -> Self {
+        self.pages.success = Some(html.into().into());
+        self
+    }
+
+    /// The whole HTML page the browser shows when the browser login failed (declined, scopes
+    /// unticked, a code that could not be exchanged), instead of ours. `{message}` in it is
+    /// replaced by what went wrong, HTML-escaped.
+    ///
+    /// Defaults to a plain page of ours, saying what went wrong and what to do.
+    pub fn failure_page(mut self, html: impl Into<String>) -> Self {
+        self.pages.failure = Some(html.into().into());
         self
     }
 
@@ -495,6 +524,7 @@ impl Helper {
             on_device_code: self.on_device_code.as_deref(),
             force_verify: self.force_verify,
             timeout: self.login_timeout,
+            pages: &self.pages,
         }
     }
 }
@@ -538,6 +568,8 @@ impl fmt::Debug for Helper {
             )
             .field("on_refresh", &self.on_refresh.as_ref().map(|_| ".."))
             .field("force_verify", &self.force_verify)
+            .field("success_page", &self.pages.success.as_ref().map(|_| ".."))
+            .field("failure_page", &self.pages.failure.as_ref().map(|_| ".."))
             .field("login_timeout", &self.login_timeout)
             .field("http_timeout", &self.http_timeout)
             .field("refresh_margin", &self.refresh_margin)

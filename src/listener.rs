@@ -18,7 +18,7 @@ use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use crate::callback::{Verdict, judge, missing_scopes_page, page};
+use crate::callback::{Pages, Verdict, judge, missing_scopes_page, missing_scopes_text, page};
 use crate::secret::{AuthCode, CsrfState};
 use crate::{Error, Scope};
 
@@ -46,6 +46,7 @@ pub(crate) struct Listener {
     sockets: Vec<TcpListener>,
     path: String,
     redirect_url: String,
+    pages: Pages,
 }
 
 /// The login's redirect with our state and a code; the browser waits for [`Callback::answer`].
@@ -54,6 +55,7 @@ pub(crate) struct Callback {
     /// The scopes the redirect says were granted; `None` when it did not say.
     pub(crate) granted: Option<Vec<Scope>>,
     stream: TcpStream,
+    pages: Pages,
 }
 
 /// What a connection found: the end of the login (a code or Twitch's error), sent to the waiter.
@@ -61,7 +63,12 @@ type Found = Result<Callback, Error>;
 
 impl Listener {
     /// Starts listening; fails at once when the port is taken on any address it needs.
-    pub(crate) fn bind(on: ListenOn, path: &str, redirect_url: &str) -> Result<Self, Error> {
+    pub(crate) fn bind(
+        on: ListenOn,
+        path: &str,
+        redirect_url: &str,
+        pages: Pages,
+    ) -> Result<Self, Error> {
         let listen = |addr| listen(addr, redirect_url);
         let sockets = match on {
             ListenOn::Addr(addr) => vec![listen(addr)?],
@@ -82,6 +89,7 @@ impl Listener {
             sockets,
             path: path.to_owned(),
             redirect_url: redirect_url.to_owned(),
+            pages,
         })
     }
 
@@ -164,7 +172,8 @@ impl Listener {
             Verdict::BadRequest(why) => respond(stream, 400, &page("Bad request", why)),
             Verdict::Error { error, description } => {
                 let text = format!("Twitch says: {description}. You can close this tab.");
-                respond(stream, 400, &page("Login failed", &text));
+                let html = self.pages.failure(&text, || page("Login failed", &text));
+                respond(stream, 400, &html);
                 let _ = found.send(Err(self.login_error(error, description)));
             }
             Verdict::Code { code, granted } => {
@@ -172,6 +181,7 @@ impl Listener {
                     code: AuthCode::new(code),
                     granted,
                     stream,
+                    pages: self.pages.clone(),
                 }));
             }
         }
@@ -191,27 +201,21 @@ impl Listener {
 impl Callback {
     /// Tells the browser how the login ended: a success page, or what went wrong.
     pub(crate) fn answer(self, outcome: Result<(), &Error>) {
-        match outcome {
-            Err(Error::MissingScopes { missing }) => {
-                respond(self.stream, 403, &missing_scopes_page(missing));
+        let pages = &self.pages;
+        let (status, html) = match outcome {
+            Ok(()) => (200, pages.success()),
+            Err(Error::MissingScopes { missing }) => (
+                403,
+                pages.failure(&missing_scopes_text(missing), || {
+                    missing_scopes_page(missing)
+                }),
+            ),
+            Err(err) => {
+                let text = format!("The login could not be completed: {err}.");
+                (500, pages.failure(&text, || page("Login failed", &text)))
             }
-            Ok(()) => respond(
-                self.stream,
-                200,
-                &page(
-                    "Logged in",
-                    "You are logged in. You can close this tab and return to the app.",
-                ),
-            ),
-            Err(err) => respond(
-                self.stream,
-                500,
-                &page(
-                    "Login failed",
-                    &format!("The login could not be completed: {err}."),
-                ),
-            ),
-        }
+        };
+        respond(self.stream, status, &html);
     }
 }
 
@@ -389,7 +393,13 @@ mod tests {
     #[test]
     fn a_timeout_too_long_for_the_clock_waits_for_the_redirect() {
         let loopback = SocketAddr::from(([127, 0, 0, 1], 0));
-        let listener = Listener::bind(ListenOn::Addr(loopback), "/", "http://localhost/").unwrap();
+        let listener = Listener::bind(
+            ListenOn::Addr(loopback),
+            "/",
+            "http://localhost/",
+            Pages::default(),
+        )
+        .unwrap();
         let addr = listener.sockets[0].local_addr().unwrap();
         let state = CsrfState::random().unwrap();
         let request = format!("GET /?code=c0de&state={} HTTP/1.1\r\n\r\n", state.secret());

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::app::{App, Redirect};
+use crate::callback::Pages;
 use crate::code_flow::{CodeFlow, UrlCallback};
 use crate::device_flow::{DeviceCallback, DeviceFlow};
 use crate::error::BoxError;
@@ -69,6 +70,7 @@ pub(crate) struct LoginSettings<'a> {
     pub(crate) on_device_code: Option<&'a DeviceCallback>,
     pub(crate) force_verify: bool,
     pub(crate) timeout: Duration,
+    pub(crate) pages: &'a Pages,
 }
 
 /// What a custom [generator](crate::Helper::generator) may need to know about the app.
@@ -134,6 +136,7 @@ impl Login {
                     on_url: settings.on_url,
                     force_verify: settings.force_verify,
                     timeout: settings.timeout,
+                    pages: settings.pages,
                 }
                 .run()?;
                 (grant, Step::ExchangeCode)

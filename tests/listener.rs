@@ -275,3 +275,51 @@ fn scopes_missing_from_the_exchange_are_named_on_the_page() {
     assert_eq!(t.requests(), ["GET authorize", "POST token"]);
     assert!(t.file_bytes().is_none());
 }
+
+#[test]
+fn the_app_can_replace_the_success_and_failure_pages() {
+    const SUCCESS: &str = "<!doctype html><h1>MyMod is connected</h1>";
+    const FAILURE: &str = "<!doctype html><h1>MyMod is not connected</h1><p>{message}</p>";
+    let t = Setup::new();
+    let token = t
+        .helper(&CHAT)
+        .success_page(SUCCESS)
+        .failure_page(FAILURE)
+        .bind()
+        .unwrap();
+    assert_eq!(token.outcome(), Outcome::Generated);
+    let page = t.page();
+    assert_eq!((page.status(), page.body()), (200, SUCCESS));
+
+    let cases = [
+        (
+            Authorize::Deny,
+            400,
+            "Twitch says: The user denied you access",
+        ),
+        (Authorize::Approve, 403, "were not granted: chat:edit"),
+    ];
+    for (authorize, status, says) in cases {
+        let t = Setup::new();
+        t.fake.set_authorize(authorize);
+        if status == 403 {
+            t.fake
+                .set_granted_scopes(Some(vec!["chat:read".to_owned()]));
+        }
+        t.helper(&CHAT)
+            .success_page(SUCCESS)
+            .failure_page(FAILURE)
+            .bind()
+            .unwrap_err();
+        let page = t.page();
+        assert_eq!(page.status(), status, "{}", page.body());
+        assert!(
+            page.body()
+                .starts_with("<!doctype html><h1>MyMod is not connected</h1><p>"),
+            "{}",
+            page.body()
+        );
+        assert!(page.body().contains(says), "{}", page.body());
+        assert!(!page.body().contains("{message}"));
+    }
+}
