@@ -12,10 +12,11 @@ impl FakeTwitch {
     /// Makes the registered app Public (`true`) or Confidential (`false`, the default).
     ///
     /// A Public app has no secret: a refresh or device poll that sends `client_secret` (even
-    /// empty) gets 400 `invalid client secret`, and the code exchange is refused with 400
-    /// `invalid client`. Its refresh tokens are single use: presenting a spent one revokes the
-    /// whole grant, that is every access and refresh token descending from the same login, as
-    /// Twitch may do (issue #903). Applies to tokens already minted too.
+    /// empty) gets 400 `invalid client secret`, and the code exchange and app token requests
+    /// (`client_credentials`) are refused with 400 `invalid client`. Its refresh tokens are
+    /// single use: presenting a spent one revokes the whole grant, that is every access and
+    /// refresh token descending from the same login, as Twitch may do (issue #903). Applies to
+    /// tokens already minted too.
     pub fn set_public(&self, public: bool) {
         self.shared.lock().public = public;
     }
@@ -38,6 +39,8 @@ pub(crate) enum TokenRequest {
     Refresh,
     /// A device-code poll.
     DevicePoll,
+    /// `grant_type=client_credentials`: an app access token.
+    ClientCredentials,
 }
 
 /// Checks that a token request comes from the registered app, with the secret its type wants.
@@ -61,8 +64,10 @@ pub(crate) fn check_secret(
     let secret = request.form("client_secret");
     if public {
         return match (kind, secret) {
-            // "A Public client gets a 400", whatever it sends.
-            (TokenRequest::Code, _) => Err(Answer::error(400, "invalid client")),
+            // "A Public client gets a 400", whatever it sends; it cannot get app tokens either.
+            (TokenRequest::Code | TokenRequest::ClientCredentials, _) => {
+                Err(Answer::error(400, "invalid client"))
+            }
             // Public apps must leave the field out: even an empty one is a secret sent.
             (_, Some(_)) => Err(Answer::error(400, "invalid client secret")),
             (_, None) => Ok(()),

@@ -45,6 +45,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+mod app_tokens;
 mod browse;
 mod clients;
 mod device;
@@ -196,9 +197,11 @@ impl FakeTwitch {
         }
     }
 
-    /// Mints an app access token (client credentials, no user) for the registered app.
+    /// Mints an app access token (client credentials, no user) for the registered app, as a
+    /// `grant_type=client_credentials` request does.
     ///
-    /// Validate answers without `login` and `user_id`. It lives 60 days and has no scopes.
+    /// Validate answers without `login` and `user_id`, with `scopes: null`. It lives 60 days
+    /// (see [`FakeTwitch::set_app_token_expires_in`]) and has no scopes.
     pub fn app_token(&self) -> String {
         self.shared.lock().mint_app()
     }
@@ -319,7 +322,7 @@ impl From<Grant> for crate::TokenPair {
 pub enum Endpoint {
     /// `GET /oauth2/authorize`: the login page.
     Authorize,
-    /// `POST /oauth2/token`: code exchange, refresh and device polling.
+    /// `POST /oauth2/token`: code exchange, refresh, device polling and app tokens.
     Token,
     /// `GET /oauth2/validate`.
     Validate,

@@ -5,7 +5,7 @@ use serde::Serialize;
 use super::clients::{TokenRequest, check_app};
 use super::http::{Answer, ErrorBody, Request};
 use super::state::{CLIENT_ID, Code, LOGIN, Minted, Shared, State, USER_ID};
-use super::{Authorize, Endpoint, device, scopes};
+use super::{Authorize, Endpoint, app_tokens, device, scopes};
 
 const DEVICE_GRANT: &str = "urn:ietf:params:oauth:grant-type:device_code";
 
@@ -92,6 +92,7 @@ fn token(state: &mut State, request: &Request) -> Answer {
         Some("authorization_code") => exchange_code(state, request),
         Some("refresh_token") => refresh(state, request),
         Some(DEVICE_GRANT) => device::poll(state, request),
+        Some("client_credentials") => app_tokens::client_credentials(state, request),
         _ => Answer::error(400, "unsupported grant type"),
     }
 }

@@ -16,7 +16,7 @@ pub(crate) const CLIENT_SECRET: &str = "fake-client-secret";
 pub(crate) const LOGIN: &str = "fakeuser";
 /// User id of the one user (the one in Twitch's validate example).
 pub(crate) const USER_ID: &str = "141981764";
-/// Lifetime of app access tokens: about 60 days, like Twitch's.
+/// Lifetime of app access tokens unless a test sets another: about 60 days, like Twitch's.
 const APP_TOKEN_SECS: u64 = 60 * 24 * 3600;
 
 pub(crate) const LOWER_ALNUM: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
@@ -48,6 +48,8 @@ pub(crate) struct State {
     pub(crate) authorize: Authorize,
     pub(crate) granted_scopes: Option<Vec<String>>,
     pub(crate) expires_in: Option<u64>,
+    /// Lifetime of new app tokens; `None`: they never expire.
+    pub(crate) app_expires_in: Option<u64>,
     /// The registered app is Public: no secret, no code exchange, single-use refresh tokens.
     pub(crate) public: bool,
     /// Scopes this crate does not know are refused, as Twitch does (see `scopes.rs`).
@@ -73,6 +75,7 @@ impl Default for State {
             authorize: Authorize::Approve,
             granted_scopes: None,
             expires_in: Some(14124),
+            app_expires_in: Some(APP_TOKEN_SECS),
             public: false,
             reject_unknown_scopes: false,
             refresh_token_reuses: 0,
@@ -217,7 +220,7 @@ impl State {
                 client_id: CLIENT_ID.to_owned(),
                 user: false,
                 scopes: Vec::new(),
-                expires_at: Some(deadline(APP_TOKEN_SECS)),
+                expires_at: self.app_expires_in.map(deadline),
                 dead: false,
                 refresh: None,
                 grant: 0,
