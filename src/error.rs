@@ -31,6 +31,12 @@ pub enum Step {
     PollDevice,
     /// `POST revoke`.
     Revoke,
+    /// `POST token` with the app's client credentials: getting an app access token.
+    RequestAppToken,
+    /// `GET validate` of an app access token.
+    ValidateApp,
+    /// `POST revoke` of an app access token.
+    RevokeApp,
 }
 
 impl fmt::Display for Step {
@@ -43,6 +49,9 @@ impl fmt::Display for Step {
             Step::StartDevice => "starting the device login",
             Step::PollDevice => "waiting for the device login",
             Step::Revoke => "revoking the token",
+            Step::RequestAppToken => "requesting an app access token",
+            Step::ValidateApp => "validating the app access token",
+            Step::RevokeApp => "revoking the app access token",
         })
     }
 }
@@ -205,6 +214,24 @@ pub enum Error {
         /// How long the code was valid.
         after: Duration,
     },
+    /// A setting of the [`AppTokenBuilder`](crate::AppTokenBuilder) cannot be used: no client
+    /// id, no client secret (a Public client has none, and cannot get app tokens), or an
+    /// `auth_base_url` that is not an http(s) URL. No request was made.
+    InvalidAppSetting {
+        /// The setting's name, as the `AppTokenBuilder` method that sets it.
+        setting: &'static str,
+        /// What is wrong with it, and where to fix it.
+        reason: String,
+    },
+    /// Twitch rejected the app's credentials: 400 `invalid client` (the client id, or a Public
+    /// client asking for an app token) or 403 `invalid client secret`. Trying again will not
+    /// help until the setting the message names is fixed.
+    InvalidCredentials {
+        /// The request that was refused.
+        step: Step,
+        /// The setting to fix: `client_id` or `client_secret`.
+        setting: &'static str,
+    },
 }
 
 impl Error {
@@ -250,7 +277,8 @@ impl Error {
         match self {
             Error::Unreachable { step, .. }
             | Error::Status { step, .. }
-            | Error::InvalidResponse { step, .. } => Some(*step),
+            | Error::InvalidResponse { step, .. }
+            | Error::InvalidCredentials { step, .. } => Some(*step),
             _ => None,
         }
     }
@@ -420,7 +448,45 @@ impl fmt::Display for Error {
                  the new code in time",
                 after.as_secs()
             ),
+            Error::InvalidAppSetting { reason, .. } => {
+                write!(f, "cannot get an app access token: {reason}")
+            }
+            Error::InvalidCredentials {
+                step,
+                setting: "client_secret",
+            } => write!(
+                f,
+                "the client secret was rejected (403 invalid client secret) while {step}: pass \
+                 the app's current secret from the Twitch developer console to \
+                 {}::client_secret or set TWITCH_CLIENT_SECRET",
+                builder_of(*step)
+            ),
+            Error::InvalidCredentials { step, .. } => {
+                write!(
+                    f,
+                    "the client id was rejected (400 invalid client) while {step}: pass the id \
+                     shown in the Twitch developer console to {}::client_id or set \
+                     TWITCH_CLIENT_ID",
+                    builder_of(*step)
+                )?;
+                if *step == Step::RequestAppToken {
+                    // The same answer as for an unknown id, so both causes are named.
+                    f.write_str(
+                        "; if it is right, the app is a Public client, which cannot get app \
+                         access tokens: use a Confidential app's credentials",
+                    )?;
+                }
+                Ok(())
+            }
         }
+    }
+}
+
+/// The builder whose settings a request of `step` was made with.
+fn builder_of(step: Step) -> &'static str {
+    match step {
+        Step::RequestAppToken | Step::ValidateApp | Step::RevokeApp => "AppTokenBuilder",
+        _ => "Helper",
     }
 }
 
@@ -429,6 +495,10 @@ impl fmt::Display for Error {
 fn file_fate(step: Step) -> &'static str {
     match step {
         Step::ValidateNew => "the new pair was saved first",
+        // App tokens are kept in memory only: there is no file to speak of.
+        Step::RequestAppToken => "no new app token was obtained",
+        Step::ValidateApp => "the app token is kept",
+        Step::RevokeApp => "the app token was not revoked",
         _ => "the token file was not changed",
     }
 }
@@ -482,6 +552,18 @@ mod tests {
             },
             Error::InvalidScope {
                 scope: "chat:reed".to_owned(),
+            },
+            Error::InvalidAppSetting {
+                setting: "client_secret",
+                reason: "no client secret".into(),
+            },
+            Error::InvalidCredentials {
+                step: Step::RequestAppToken,
+                setting: "client_secret",
+            },
+            Error::InvalidCredentials {
+                step: Step::RequestAppToken,
+                setting: "client_id",
             },
         ];
         for err in errors {

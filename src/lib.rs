@@ -48,6 +48,14 @@
 //! across threads and processes), [`UserToken::validate_if_due`] validates it hourly as Twitch
 //! requires, and [`Error::needs_login`] says when the user must log in again.
 //!
+//! # App access tokens
+//!
+//! For Helix calls made as the app rather than as a user (EventSub subscriptions, lookups before
+//! anyone has logged in), [`AppToken::builder`] gets an app access token with the app's client id
+//! and secret (Confidential apps only). The [`AppToken`] handle requests a new one when it is
+//! about to expire or after a reported 401, one request at a time, and keeps it in memory only
+//! (its docs say why).
+//!
 //! # The token file
 //!
 //! `user_token.json` by default: a JSON object with pyTwitchAPI's keys `token` and `refresh`, so
@@ -71,6 +79,8 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod app;
+mod app_token;
+mod app_token_builder;
 mod callback;
 mod code_flow;
 mod device_flow;
@@ -91,6 +101,8 @@ mod unknown_scope;
 #[cfg_attr(docsrs, doc(cfg(feature = "mock")))]
 pub mod mock;
 
+pub use app_token::AppToken;
+pub use app_token_builder::AppTokenBuilder;
 pub use device_flow::DeviceCode;
 pub use error::{BoxError, Error, Step};
 pub use file_store::FileStore;

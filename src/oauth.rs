@@ -11,7 +11,7 @@ use serde::Deserialize;
 
 use crate::app::App;
 use crate::secret::AuthCode;
-use crate::{AccessToken, Error, RefreshToken, Scope, Step};
+use crate::{AccessToken, ClientSecret, Error, RefreshToken, Scope, Step};
 
 /// Twitch's answers are a few hundred bytes; anything far larger is not Twitch.
 const BODY_LIMIT: u64 = 64 * 1024;
@@ -67,6 +67,15 @@ pub(crate) struct Grant {
     /// An array, absent when nothing was granted; an old doc example shows a string.
     #[serde(default, rename = "scope", deserialize_with = "scope_list_or_string")]
     pub(crate) scopes: Vec<Scope>,
+}
+
+/// An app access token from `POST token` with `grant_type=client_credentials`: no refresh token
+/// (a new one is requested instead) and no scopes.
+#[derive(Debug, Deserialize)]
+pub(crate) struct AppGrant {
+    pub(crate) access_token: AccessToken,
+    /// About 60 days; absent (or 0) for a token that does not expire.
+    pub(crate) expires_in: Option<u64>,
 }
 
 /// The body of a 200 from `device`.
@@ -216,6 +225,24 @@ impl Client {
             400 if twitch_message(&reply.body).eq_ignore_ascii_case("invalid token") => Ok(()),
             _ => Err(status_error(step, &reply, &secrets(app, &form))),
         }
+    }
+
+    /// `POST token` with `grant_type=client_credentials`: an app access token. Only Confidential
+    /// apps have a secret to send; Twitch's refusals of the id or secret become
+    /// [`Error::InvalidCredentials`], since only fixing that setting helps.
+    pub(crate) fn app_token(&self, app: &App, secret: &ClientSecret) -> Result<AppGrant, Error> {
+        let step = Step::RequestAppToken;
+        let form = [
+            ("client_id", app.client_id.as_str()),
+            ("client_secret", secret.secret()),
+            ("grant_type", "client_credentials"),
+        ];
+        let sent = secrets(app, &form);
+        let reply = answer(step, self.agent.post(app.endpoint("token")).send_form(form))?;
+        if reply.status == 200 {
+            return parse_app_grant(step, &reply.body);
+        }
+        Err(rejected_credentials(step, &reply).unwrap_or_else(|| status_error(step, &reply, &sent)))
     }
 
     /// `POST device` with `scopes` (plural, unlike everywhere else).
@@ -374,6 +401,31 @@ fn parse_grant(step: Step, body: &[u8]) -> Result<Grant, Error> {
     Ok(grant)
 }
 
+/// Parses a 200 app token answer, refusing a token that could not be sent in a header.
+fn parse_app_grant(step: Step, body: &[u8]) -> Result<AppGrant, Error> {
+    let grant: AppGrant = parse(step, body)?;
+    if !fits_in_a_header(grant.access_token.secret()) {
+        return Err(Error::InvalidResponse {
+            step,
+            detail: "the 200 answer has an access_token that is empty or not a token".to_owned(),
+        });
+    }
+    Ok(grant)
+}
+
+/// Twitch's refusal of the app's credentials, which no retry can fix: 400 `invalid client`
+/// (the client id; also a Public client's request for an app token) and 403
+/// `invalid client secret`.
+fn rejected_credentials(step: Step, reply: &Reply) -> Option<Error> {
+    let message = twitch_message(&reply.body).to_ascii_lowercase();
+    let setting = match (reply.status, message.as_str()) {
+        (400, "invalid client") => "client_id",
+        (403, "invalid client secret") => "client_secret",
+        _ => return None,
+    };
+    Some(Error::InvalidCredentials { step, setting })
+}
+
 /// What an error message must not repeat: the secret values of a form, and the app's client
 /// secret even where the form lacks it (the same server may have been sent it before).
 fn secrets<'a>(app: &'a App, form: &[(&str, &'a str)]) -> Vec<&'a str> {
@@ -469,12 +521,14 @@ pub(crate) fn parse_any_answer(body: &[u8]) {
     let _ = parse::<TokenInfo>(Step::Validate, body);
     let _ = parse_grant(Step::Refresh, body);
     let _ = parse::<DeviceStart>(Step::StartDevice, body);
+    let _ = parse_app_grant(Step::RequestAppToken, body);
     let reply = Reply {
         status: 400,
         body: body.to_vec(),
         retry_after: None,
     };
     let _ = status_error(Step::Refresh, &reply, &["secret"]);
+    let _ = rejected_credentials(Step::RequestAppToken, &reply);
 }
 
 #[cfg(test)]
@@ -678,6 +732,75 @@ mod tests {
         let answer = Client::new(&app, Duration::MAX).validate(&app, &token);
 
         assert!(matches!(answer, Ok(Validation::Valid(_))), "{answer:?}");
+    }
+
+    #[test]
+    fn app_token_answers() {
+        let cases: [(&[u8], Option<u64>, Option<&str>); 6] = [
+            (
+                br#"{"access_token":"jostpf5q0uzmxmkba9iyug38kjtgh","expires_in":5011271,"token_type":"bearer"}"#,
+                Some(5011271),
+                None,
+            ),
+            (br#"{"access_token":"a"}"#, None, None),
+            (br#"{"access_token":"a","refresh_token":"r"}"#, None, None),
+            (br#"{"access_token":""}"#, None, Some("not a token")),
+            (br#"{"access_token":"a b"}"#, None, Some("not a token")),
+            (br#"{"expires_in":1}"#, None, Some("lacks a field")),
+        ];
+        for (body, expires_in, error) in cases {
+            let shown = String::from_utf8_lossy(body);
+            match (parse_app_grant(Step::RequestAppToken, body), error) {
+                (Ok(grant), None) => assert_eq!(grant.expires_in, expires_in, "{shown}"),
+                (Err(err @ Error::InvalidResponse { .. }), Some(want)) => {
+                    assert!(err.to_string().contains(want), "{shown}: {err}");
+                    assert!(err.is_transient(), "{shown}: {err:?}");
+                }
+                (got, _) => panic!("{shown}: expected {error:?}, got {got:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn refused_credentials_name_the_setting_to_fix() {
+        let cases: [(u16, &[u8], Option<&str>); 6] = [
+            (
+                403,
+                br#"{"status":403,"message":"invalid client secret"}"#,
+                Some("client_secret"),
+            ),
+            (
+                400,
+                br#"{"status":400,"message":"invalid client"}"#,
+                Some("client_id"),
+            ),
+            (
+                400,
+                br#"{"status":400,"message":"Invalid Client"}"#,
+                Some("client_id"),
+            ),
+            (
+                400,
+                br#"{"status":400,"message":"missing client secret"}"#,
+                None,
+            ),
+            (403, br#"{"status":403,"message":"invalid client"}"#, None),
+            (
+                500,
+                br#"{"status":500,"message":"invalid client secret"}"#,
+                None,
+            ),
+        ];
+        for (status, body, want) in cases {
+            let got = rejected_credentials(Step::RequestAppToken, &reply(status, body));
+            match (got, want) {
+                (None, None) => {}
+                (Some(Error::InvalidCredentials { setting, step }), Some(want)) => {
+                    assert_eq!((setting, step), (want, Step::RequestAppToken));
+                }
+                (got, _) => panic!("{status} {body:?}: expected {want:?}, got {got:?}"),
+            }
+        }
     }
 
     #[test]
