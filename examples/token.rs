@@ -1,5 +1,5 @@
 //! A small command line tool in the spirit of `twitch token`: prints one JSON line with a usable
-//! user token, reusing, refreshing or generating it as needed.
+//! user token, reusing, refreshing or generating it as needed; with `--app`, an app access token.
 //!
 //! ```sh
 //! cargo run --example token -- --scopes "chat:read chat:edit" --path user_token.json
@@ -13,12 +13,13 @@ use std::error::Error as _;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use twitch_auth::{Error, Helper, Scope, UserToken};
+use twitch_auth::{AppToken, AppTokenBuilder, Error, Helper, Scope, UserToken};
 
 const USAGE: &str = "\
 usage: token [--scopes \"A B\"] [--client-id ID] [--client-secret SECRET] [--path FILE]
              [--redirect-url URL] [--timeout SECONDS] [--no-browser] [--device]
-             [--auth-base-url URL]";
+             [--auth-base-url URL]
+       token --app [--client-id ID] [--client-secret SECRET] [--auth-base-url URL]";
 
 const HELP: &str = "\
 Prints a usable Twitch user token as one JSON line: the stored one while it is valid, else a
@@ -36,6 +37,9 @@ Options (each also as --option=VALUE):
   --no-browser            open no browser: the login URL or device code is on stderr only
   --device                log in with a device code instead: open a URL on any device and
                           enter the code shown; needs no client secret (Public clients)
+  --app                   print an app access token instead (client credentials: the app
+                          itself, no user, no login); needs the client id and secret, and
+                          takes no --scopes, --path, --redirect-url, --timeout or --device
   --auth-base-url URL     the auth server, for testing (default: https://id.twitch.tv/oauth2/)
   -h, --help              print this help
 
@@ -47,6 +51,7 @@ Output, one line on stdout:
   {\"outcome\":\"generated\",\"access_token\":\"...\",\"login\":\"...\",\"user_id\":\"...\",\"scopes\":[\"chat:read\"],\"expires_at\":1700000000}
   outcome is reused, refreshed or generated; expires_at is in unix seconds, null when the token
   does not expire. The login URL, the device code, warnings and errors go to stderr.
+  With --app: {\"outcome\":\"app\",\"access_token\":\"...\",\"expires_at\":1700000000}
 
 Exit status: 0 on success, 1 when no token could be had (the error and its causes on stderr),
 2 for bad arguments.
@@ -58,21 +63,24 @@ enum Request {
     Help,
     /// A token, from this helper.
     Token(Box<Helper>),
+    /// `--app`: an app access token, from this builder.
+    App(Box<AppTokenBuilder>),
 }
 
 fn main() -> ExitCode {
-    let helper = match parse(std::env::args().skip(1)) {
+    let line = match parse(std::env::args().skip(1)) {
         Ok(Request::Help) => {
             print!("{USAGE}\n\n{HELP}");
             return ExitCode::SUCCESS;
         }
-        Ok(Request::Token(helper)) => helper,
+        Ok(Request::Token(helper)) => helper.bind().and_then(|token| json_line(&token)),
+        Ok(Request::App(builder)) => builder.build().and_then(|token| app_json_line(&token)),
         Err(message) => {
             eprintln!("token: {message}\n{USAGE}\nrun token --help for more");
             return ExitCode::from(2);
         }
     };
-    match helper.bind().and_then(|token| json_line(&token)) {
+    match line {
         Ok(line) => {
             println!("{line}");
             ExitCode::SUCCESS
@@ -93,17 +101,20 @@ fn main() -> ExitCode {
 fn parse(mut args: impl Iterator<Item = String>) -> Result<Request, String> {
     let mut scopes = Vec::new();
     let mut settings = Vec::new();
-    let (mut open_browser, mut device, mut timeout) = (true, false, None);
+    let (mut open_browser, mut device, mut timeout, mut app) = (true, false, None, false);
+    // Options that only a user token takes, for the error when --app is given too.
+    let mut user_only = None;
     while let Some(arg) = args.next() {
         let (option, inline) = match arg.split_once('=') {
             Some((option, value)) if option.starts_with("--") => (option, Some(value.to_owned())),
             _ => (arg.as_str(), None),
         };
         match option {
-            "-h" | "--help" | "--no-browser" | "--device" if inline.is_some() => {
+            "-h" | "--help" | "--no-browser" | "--device" | "--app" if inline.is_some() => {
                 return Err(format!("{option} takes no value"));
             }
             "-h" | "--help" => return Ok(Request::Help),
+            "--app" => app = true,
             "--no-browser" => open_browser = false,
             "--device" => device = true,
             "--scopes" | "--client-id" | "--client-secret" | "--path" | "--redirect-url"
@@ -112,6 +123,12 @@ fn parse(mut args: impl Iterator<Item = String>) -> Result<Request, String> {
                     Some(value) => value,
                     None => value_after(option, &mut args)?,
                 };
+                if !matches!(
+                    option,
+                    "--client-id" | "--client-secret" | "--auth-base-url"
+                ) {
+                    user_only.get_or_insert_with(|| option.to_owned());
+                }
                 match option {
                     "--scopes" => scopes.extend(value.split_whitespace().map(Scope::from)),
                     _ if value.is_empty() => return Err(format!("{option} needs a value")),
@@ -126,6 +143,23 @@ fn parse(mut args: impl Iterator<Item = String>) -> Result<Request, String> {
                 ));
             }
         }
+    }
+    if device {
+        user_only.get_or_insert_with(|| "--device".to_owned());
+    }
+    if app {
+        if let Some(option) = user_only {
+            return Err(format!("{option} is for user tokens; --app takes none"));
+        }
+        let mut builder = AppToken::builder();
+        for (option, value) in settings {
+            builder = match option.as_str() {
+                "--client-id" => builder.client_id(value),
+                "--client-secret" => builder.client_secret(value),
+                _ => builder.auth_base_url(value),
+            };
+        }
+        return Ok(Request::App(Box::new(builder)));
     }
     // A warning, not an error: a token without scopes is valid, but it can do almost nothing,
     // which is rarely what was meant.
@@ -223,7 +257,12 @@ fn message(err: &Error) -> String {
         Error::StoreChanged { stored_login: None } => {
             "another program removed the stored token (a log out?); run token again".to_owned()
         }
-        _ => err.to_string(),
+        // The app token's errors name the builder's setters: name the options instead.
+        _ => err
+            .to_string()
+            .replace("AppTokenBuilder::client_secret", "--client-secret")
+            .replace("AppTokenBuilder::client_id", "--client-id")
+            .replace("AppTokenBuilder::auth_base_url", "--auth-base-url"),
     }
 }
 
@@ -241,6 +280,21 @@ fn json_line(token: &UserToken) -> Result<serde_json::Value, Error> {
         "login": token.login(),
         "user_id": token.user_id(),
         "scopes": token.scopes(),
+        "expires_at": expires_at,
+    }))
+}
+
+/// The one line printed on stdout for `--app`.
+fn app_json_line(token: &AppToken) -> Result<serde_json::Value, Error> {
+    let access = token.access_token()?;
+    let expires_at = token.expires_at().map(|at| {
+        at.duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs())
+    });
+    Ok(serde_json::json!({
+        "outcome": "app",
+        // Printing the token is this tool's job; it goes to stdout only.
+        "access_token": access.secret(),
         "expires_at": expires_at,
     }))
 }

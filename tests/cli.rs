@@ -237,6 +237,8 @@ mod refuses {
     refuses!(a_timeout_of_zero, ["--timeout=0"], "at least 1 second");
     refuses!(a_value_for_a_switch, ["--no-browser=yes"], "--no-browser takes no value");
     refuses!(an_empty_value, ["--path="], "--path needs a value");
+    refuses!(app_with_scopes, ["--app", "--scopes", "chat:read"], "--scopes is for user tokens; --app takes none");
+    refuses!(app_with_device, ["--device", "--app"], "--device is for user tokens");
 }
 
 /// `-h` and `--help`: the usage on stdout, with the environment variables, the defaults and the
@@ -440,4 +442,58 @@ fn a_taken_port_names_the_redirect_url_option() {
         describe(&output)
     );
     assert!(!stderr.contains("Helper::"), "{}", describe(&output));
+}
+
+/// `token --app` on the fake with these credentials, no scopes, no browser.
+fn app_command(t: &Setup, client_id: &str, client_secret: &str) -> Command {
+    let mut cmd = Command::new(example("token"));
+    cmd.env_remove("TWITCH_CLIENT_ID")
+        .env_remove("TWITCH_CLIENT_SECRET")
+        .args(["--app", "--auth-base-url", &t.fake.url()])
+        .args(["--client-id", client_id, "--client-secret", client_secret]);
+    cmd
+}
+
+#[test]
+fn app_prints_an_app_token_as_one_json_line() {
+    let t = Setup::new();
+    let output = run(app_command(&t, t.fake.client_id(), t.fake.client_secret()));
+
+    assert!(output.status.success(), "{}", describe(&output));
+    let stdout = String::from_utf8(output.stdout.clone()).unwrap();
+    assert_eq!(stdout.lines().count(), 1, "{}", describe(&output));
+    let json: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    let keys: Vec<&String> = json.as_object().unwrap().keys().collect();
+    assert_eq!(keys, ["access_token", "expires_at", "outcome"], "{json}");
+    assert_eq!(json["outcome"], "app");
+    let now = support::now();
+    let expires_at = json["expires_at"].as_u64().unwrap();
+    assert!(expires_at > now + 30 * 24 * 3600, "about 60 days: {json}");
+    assert_eq!(t.requests(), ["POST token"], "no login, no file");
+    assert!(t.file_bytes().is_none());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        !stderr.contains("--scopes"),
+        "no scopes warning for --app: {stderr}"
+    );
+}
+
+#[test]
+fn app_with_a_wrong_secret_says_which_option_to_fix() {
+    let t = Setup::new();
+    let wrong = "wrong-secret-0123456789";
+    let output = run(app_command(&t, t.fake.client_id(), wrong));
+
+    assert_eq!(output.status.code(), Some(1), "{}", describe(&output));
+    assert!(output.stdout.is_empty(), "{}", describe(&output));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("client secret was rejected") && stderr.contains("--client-secret"),
+        "{}",
+        describe(&output)
+    );
+    assert!(!stderr.contains("AppTokenBuilder"), "{}", describe(&output));
+    for secret in [wrong, t.fake.client_secret()] {
+        assert!(!stderr.contains(secret), "{}", describe(&output));
+    }
 }
