@@ -261,6 +261,7 @@ impl AppToken {
             return Ok(()); // another thread renewed it while this one waited
         }
         let shared = &self.shared;
+        log::debug!("twitch-auth: renewing the app access token");
         let grant = shared.client.app_token(&shared.app, &shared.secret)?;
         *self.state() = State::from(grant);
         Ok(())

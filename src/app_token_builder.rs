@@ -153,6 +153,7 @@ impl AppTokenBuilder {
             });
         };
         let client = Client::new(&app, self.http_timeout);
+        log::debug!("twitch-auth: requesting an app access token");
         let grant = client.app_token(&app, &secret)?;
         Ok(AppToken::new(
             app,
