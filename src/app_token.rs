@@ -5,8 +5,8 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, SystemTime};
 
 use crate::app::App;
-use crate::keeper::expires_after;
 use crate::oauth::{AppGrant, Client, Validation};
+use crate::store::expires_after;
 use crate::{AccessToken, AppTokenBuilder, ClientSecret, Error, Step};
 
 /// An app access token, for Helix calls made as the app rather than as a user: EventSub

@@ -4,13 +4,11 @@
 //! opened, the `state` is fresh from the OS for every login, and the browser is told the login
 //! worked only once the code has been exchanged and every requested scope was granted.
 
-use std::time::Duration;
-
 use crate::app::{App, Redirect};
-use crate::callback::Pages;
-use crate::keeper::missing;
 use crate::listener::{Callback, ListenOn, Listener};
+use crate::login::{LoginSettings, open_in_browser};
 use crate::oauth::{Client, Grant};
+use crate::scope::missing;
 use crate::secret::CsrfState;
 use crate::unknown_scope::name_refused_scope;
 use crate::{Error, Scope};
@@ -18,51 +16,59 @@ use crate::{Error, Scope};
 /// Shows the login URL in the app's own UI.
 pub(crate) type UrlCallback = dyn Fn(&str) + Send + Sync;
 
-/// The settings of one browser login.
-pub(crate) struct CodeFlow<'a> {
-    pub(crate) app: &'a App,
-    pub(crate) client: &'a Client,
-    pub(crate) scopes: &'a [Scope],
-    pub(crate) redirect: &'a Redirect,
-    pub(crate) listen: ListenOn,
-    pub(crate) open_browser: bool,
-    pub(crate) on_url: Option<&'a UrlCallback>,
-    pub(crate) force_verify: bool,
-    pub(crate) timeout: Duration,
-    pub(crate) pages: &'a Pages,
+/// Logs the user in through the browser and exchanges the code for a token pair.
+pub(crate) fn run(
+    app: &App,
+    client: &Client,
+    settings: &LoginSettings<'_>,
+) -> Result<Grant, Error> {
+    if app.client_secret.is_none() {
+        return Err(Error::NoClientSecret);
+    }
+    let redirect = Redirect::parse(settings.redirect_url)?;
+    let listen = settings
+        .listen_addr
+        .map_or_else(|| redirect.listen_on(), ListenOn::Addr);
+    let listener = Listener::bind(
+        listen,
+        &redirect.path,
+        &redirect.url,
+        settings.pages.clone(),
+    )?;
+    let state = CsrfState::random().map_err(|e| Error::Randomness {
+        source: Box::new(e),
+    })?;
+    let flow = CodeFlow {
+        app,
+        client,
+        settings,
+        redirect: &redirect,
+    };
+    let url = flow.authorize_url(&state);
+    // A scoped thread: a text-mode browser blocks until it exits, and the listener must answer
+    // it meanwhile; the scope ends with `run`, so no thread outlives the login.
+    std::thread::scope(|scope| {
+        scope.spawn(|| show(&url, settings));
+        // The listener reports Twitch's `error=invalid_scope` without knowing the scopes; here
+        // they are known, so the error can name the one refused.
+        let callback = listener
+            .wait(&state, settings.timeout)
+            .map_err(|err| name_refused_scope(err, settings.scopes))?;
+        let grant = flow.exchange(&callback);
+        callback.answer(grant.as_ref().map(|_| ()));
+        grant
+    })
+}
+
+/// One browser login: what it needs beside the settings.
+struct CodeFlow<'a> {
+    app: &'a App,
+    client: &'a Client,
+    settings: &'a LoginSettings<'a>,
+    redirect: &'a Redirect,
 }
 
 impl CodeFlow<'_> {
-    /// Logs the user in and exchanges the code for a token pair.
-    pub(crate) fn run(&self) -> Result<Grant, Error> {
-        if self.app.client_secret.is_none() {
-            return Err(Error::NoClientSecret);
-        }
-        let listener = Listener::bind(
-            self.listen,
-            &self.redirect.path,
-            &self.redirect.url,
-            self.pages.clone(),
-        )?;
-        let state = CsrfState::random().map_err(|e| Error::Randomness {
-            source: Box::new(e),
-        })?;
-        let url = self.authorize_url(&state);
-        // A scoped thread: a text-mode browser blocks until it exits, and the listener must
-        // answer it meanwhile; the scope ends with `run`, so no thread outlives the login.
-        std::thread::scope(|scope| {
-            scope.spawn(|| self.show(&url));
-            // The listener reports Twitch's `error=invalid_scope` without knowing the scopes;
-            // here they are known, so the error can name the one refused.
-            let callback = listener
-                .wait(&state, self.timeout)
-                .map_err(|err| name_refused_scope(err, self.scopes))?;
-            let grant = self.exchange(&callback);
-            callback.answer(grant.as_ref().map(|_| ()));
-            grant
-        })
-    }
-
     /// Exchanges the redirect's code, unless the user did not grant every requested scope.
     fn exchange(&self, callback: &Callback) -> Result<Grant, Error> {
         // Twitch names the granted scopes in the redirect. When the user unticked some, no token
@@ -82,7 +88,7 @@ impl CodeFlow<'_> {
 
     /// [`Error::MissingScopes`] unless `granted` holds every requested scope.
     fn check_granted(&self, granted: &[Scope]) -> Result<(), Error> {
-        let missing = missing(self.scopes, granted);
+        let missing = missing(self.settings.scopes, granted);
         if missing.is_empty() {
             Ok(())
         } else {
@@ -91,46 +97,36 @@ impl CodeFlow<'_> {
     }
 
     /// The Twitch login page for this app, scopes and state.
-    pub(crate) fn authorize_url(&self, state: &CsrfState) -> String {
-        let scope = crate::scope::space_separated(self.scopes);
+    fn authorize_url(&self, state: &CsrfState) -> String {
+        let scope = crate::scope::space_separated(self.settings.scopes);
+        let force_verify = if self.settings.force_verify {
+            "true"
+        } else {
+            "false"
+        };
         let query = form_urlencoded::Serializer::new(String::new())
             .append_pair("client_id", &self.app.client_id)
             .append_pair("redirect_uri", &self.redirect.url)
             .append_pair("response_type", "code")
             .append_pair("scope", &scope)
-            .append_pair(
-                "force_verify",
-                if self.force_verify { "true" } else { "false" },
-            )
+            .append_pair("force_verify", force_verify)
             .append_pair("state", state.secret())
             .finish();
         format!("{}?{query}", self.app.endpoint("authorize"))
     }
-
-    /// Opens the browser where allowed, then shows the URL anyway (to `on_url`, or on stderr):
-    /// a browser that was launched may show nothing (a headless machine, a browser on another
-    /// display, a `$BROWSER` that does nothing), and the user must still be able to log in.
-    /// `gh`, `gcloud` and Twitch's own CLI do the same.
-    fn show(&self, url: &str) {
-        let opened = open_in_browser(url, self.open_browser);
-        match self.on_url {
-            Some(on_url) => on_url(url),
-            None if opened => eprintln!(
-                "Opened the Twitch login in your browser; if nothing opened, visit: {url}"
-            ),
-            None => eprintln!("To log in to Twitch, open this URL in a browser:\n{url}"),
-        }
-    }
 }
 
-/// Opens `url` in the user's browser when `allowed` and the `browser` feature is on; whether it
-/// did. Shared by the browser and device logins.
-pub(crate) fn open_in_browser(url: &str, allowed: bool) -> bool {
-    #[cfg(feature = "browser")]
-    return allowed && webbrowser::open(url).is_ok();
-    #[cfg(not(feature = "browser"))]
-    {
-        let _ = (url, allowed);
-        false
+/// Opens the browser where allowed, then shows the URL anyway (to `on_url`, or on stderr): a
+/// browser that was launched may show nothing (a headless machine, a browser on another
+/// display, a `$BROWSER` that does nothing), and the user must still be able to log in. `gh`,
+/// `gcloud` and Twitch's own CLI do the same.
+fn show(url: &str, settings: &LoginSettings<'_>) {
+    let opened = open_in_browser(url, settings.open_browser);
+    match settings.on_url {
+        Some(on_url) => on_url(url),
+        None if opened => {
+            eprintln!("Opened the Twitch login in your browser; if nothing opened, visit: {url}")
+        }
+        None => eprintln!("To log in to Twitch, open this URL in a browser:\n{url}"),
     }
 }

@@ -7,11 +7,11 @@
 
 use std::time::{Duration, Instant};
 
+use crate::Error;
 use crate::app::App;
-use crate::code_flow::open_in_browser;
+use crate::login::{LoginSettings, open_in_browser};
 use crate::oauth::{Client, DeviceStart, Grant, Poll};
 use crate::unknown_scope::name_refused_scope;
-use crate::{Error, Scope};
 
 /// The shortest wait between polls, whatever the server says.
 const MIN_INTERVAL: Duration = Duration::from_millis(100);
@@ -47,26 +47,35 @@ impl DeviceCode {
 /// Shows the device code in the app's own UI.
 pub(crate) type DeviceCallback = dyn Fn(&DeviceCode) + Send + Sync;
 
-/// The settings of one device login.
-pub(crate) struct DeviceFlow<'a> {
-    pub(crate) app: &'a App,
-    pub(crate) client: &'a Client,
-    pub(crate) scopes: &'a [Scope],
-    pub(crate) open_browser: bool,
-    pub(crate) on_code: Option<&'a DeviceCallback>,
-    /// The caller's bound on the whole wait.
-    pub(crate) timeout: Duration,
+/// Starts a device login, shows the code, and polls until the user has logged in.
+pub(crate) fn run(
+    app: &App,
+    client: &Client,
+    settings: &LoginSettings<'_>,
+) -> Result<Grant, Error> {
+    DeviceFlow {
+        app,
+        client,
+        settings,
+    }
+    .run()
+}
+
+/// One device login.
+struct DeviceFlow<'a> {
+    app: &'a App,
+    client: &'a Client,
+    settings: &'a LoginSettings<'a>,
 }
 
 impl DeviceFlow<'_> {
-    /// Starts a device login, shows the code, and polls until the user has logged in.
-    pub(crate) fn run(&self) -> Result<Grant, Error> {
+    fn run(&self) -> Result<Grant, Error> {
         let started = Instant::now();
         // Twitch refuses a scope it does not know with a 400 that quotes it: named, and final.
         let start = self
             .client
-            .start_device(self.app, self.scopes)
-            .map_err(|err| name_refused_scope(err, self.scopes))?;
+            .start_device(self.app, self.settings.scopes)
+            .map_err(|err| name_refused_scope(err, self.settings.scopes))?;
         let code_life = Duration::from_secs(start.expires_in);
         let code = DeviceCode {
             user_code: start.user_code.clone(),
@@ -75,7 +84,7 @@ impl DeviceFlow<'_> {
         };
         // `Instant + Duration` panics past the clock's range: a deadline that far (a code living
         // 2^64 s, and no login timeout) is none in practice.
-        let deadline = started.checked_add(code_life.min(self.timeout));
+        let deadline = started.checked_add(code_life.min(self.settings.timeout));
         // A scoped thread, as in the browser login: a text-mode browser blocks until it exits.
         std::thread::scope(|scope| {
             scope.spawn(|| self.show(&code));
@@ -99,11 +108,11 @@ impl DeviceFlow<'_> {
                 && now.checked_add(interval).is_none_or(|next| next > deadline)
             {
                 std::thread::sleep(deadline.saturating_duration_since(now));
-                return Err(if code_life <= self.timeout {
+                return Err(if code_life <= self.settings.timeout {
                     Error::DeviceCodeExpired { after: code_life }
                 } else {
                     Error::LoginTimedOut {
-                        after: self.timeout,
+                        after: self.settings.timeout,
                     }
                 });
             }
@@ -121,8 +130,8 @@ impl DeviceFlow<'_> {
 
     /// Opens the verification page where allowed, and shows the code (callback, or stderr).
     fn show(&self, code: &DeviceCode) {
-        let opened = open_in_browser(code.verification_uri(), self.open_browser);
-        match self.on_code {
+        let opened = open_in_browser(code.verification_uri(), self.settings.open_browser);
+        match self.settings.on_device_code {
             Some(on_code) => on_code(code),
             None => eprintln!(
                 "To log in to Twitch, {} {} and enter the code {}",
@@ -150,15 +159,18 @@ mod tests {
         let app = App::new(Some(fake.client_id()), Some(&secret), &fake.url(), |_| None)?;
         let client = Client::new(&app, Duration::from_secs(5));
         let quiet = |_: &DeviceCode| {};
-        DeviceFlow {
-            app: &app,
-            client: &client,
-            scopes: &[Scope::ChatRead],
+        let settings = LoginSettings {
+            scopes: &[crate::Scope::ChatRead],
+            redirect_url: "http://localhost:17563",
+            listen_addr: None,
             open_browser: false,
-            on_code: Some(&quiet),
+            on_url: None,
+            on_device_code: Some(&quiet),
+            force_verify: true,
             timeout: Duration::MAX,
-        }
-        .run()
+            pages: &crate::callback::Pages::default(),
+        };
+        run(&app, &client, &settings)
     }
 
     #[test]

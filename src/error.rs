@@ -56,6 +56,31 @@ impl fmt::Display for Step {
     }
 }
 
+/// What was being done to the token file when an [`Error::File`] happened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum FileAction {
+    /// Reading the stored pair.
+    Read,
+    /// Saving a pair (or checking, before a request, that one could be saved).
+    Write,
+    /// Taking the lock file beside it.
+    Lock,
+    /// Deleting it after a log out.
+    Delete,
+}
+
+impl fmt::Display for FileAction {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            FileAction::Read => "read",
+            FileAction::Write => "write",
+            FileAction::Lock => "lock",
+            FileAction::Delete => "delete",
+        })
+    }
+}
+
 /// Why a token could not be obtained or kept.
 ///
 /// Messages say what happened and, where you can act, what to do; causes are in
@@ -180,8 +205,8 @@ pub enum Error {
     File {
         /// The token file.
         path: PathBuf,
-        /// What was being done: `read`, `write`, `lock` or `delete`.
-        action: &'static str,
+        /// What was being done.
+        action: FileAction,
         /// The error from the file system.
         source: io::Error,
     },
@@ -403,7 +428,7 @@ impl fmt::Display for Error {
             // The lock file is ours, not the user's: the message speaks of the token file.
             Error::File {
                 path,
-                action: "lock",
+                action: FileAction::Lock,
                 source,
             } => write!(
                 f,

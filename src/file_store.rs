@@ -16,7 +16,7 @@ use std::time::{Duration, Instant, UNIX_EPOCH};
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-use crate::{Error, Scope, StoreLock, StoredToken, TokenStore};
+use crate::{Error, FileAction, Scope, StoreLock, StoredToken, TokenStore};
 
 /// A token file larger than this is not ours; it is treated as unusable, not read into memory.
 const MAX_FILE_SIZE: u64 = 1024 * 1024;
@@ -86,7 +86,7 @@ impl FileStore {
         self.path.with_file_name(name)
     }
 
-    fn error(&self, action: &'static str, source: io::Error) -> Error {
+    fn error(&self, action: FileAction, source: io::Error) -> Error {
         Error::File {
             path: self.path.clone(),
             action,
@@ -99,7 +99,7 @@ impl TokenStore for FileStore {
     /// Missing, unreadable, not JSON, or without `token` and `refresh`: `Ok(None)`, and the file
     /// is left alone until a new token is in hand.
     fn load(&self) -> Result<Option<StoredToken>, Error> {
-        check_path(&self.path).map_err(|e| self.error("read", e))?;
+        check_path(&self.path).map_err(|e| self.error(FileAction::Read, e))?;
         // A named pipe or a device is no token file, and opening a pipe would block.
         if fs::metadata(&self.path).is_ok_and(|meta| !meta.is_file()) {
             return Ok(None);
@@ -120,7 +120,7 @@ impl TokenStore for FileStore {
     }
 
     fn save(&self, token: &StoredToken) -> Result<(), Error> {
-        write_atomically(&self.path, &record(token)).map_err(|e| self.error("write", e))
+        write_atomically(&self.path, &record(token)).map_err(|e| self.error(FileAction::Write, e))
     }
 
     /// Creates, writes and syncs a temporary file of 16 KiB beside the token
@@ -135,13 +135,13 @@ impl TokenStore for FileStore {
             let _ = fs::remove_file(&temp);
             written
         })()
-        .map_err(|e| self.error("write", e))
+        .map_err(|e| self.error(FileAction::Write, e))
     }
 
     fn delete(&self) -> Result<(), Error> {
         sweep_stale_temps(parent_dir(&self.path), &self.path);
         match fs::remove_file(&self.path) {
-            Err(e) if e.kind() != io::ErrorKind::NotFound => Err(self.error("delete", e)),
+            Err(e) if e.kind() != io::ErrorKind::NotFound => Err(self.error(FileAction::Delete, e)),
             _ => Ok(()),
         }
     }
@@ -152,7 +152,7 @@ impl TokenStore for FileStore {
             Ok(Some(file)) => file,
             // Nobody here can write the store, so nothing here will spend a refresh token.
             Ok(None) => return Ok(StoreLock::new(())),
-            Err(e) => return Err(self.error("lock", e)),
+            Err(e) => return Err(self.error(FileAction::Lock, e)),
         };
         let start = Instant::now();
         let mut pause = Duration::from_millis(1);
@@ -170,7 +170,7 @@ impl TokenStore for FileStore {
                     std::thread::sleep(pause.min(self.lock_timeout - waited));
                     pause = (pause * 2).min(Duration::from_millis(50));
                 }
-                Err(TryLockError::Error(e)) => return Err(self.error("lock", e)),
+                Err(TryLockError::Error(e)) => return Err(self.error(FileAction::Lock, e)),
             }
         }
     }

@@ -12,9 +12,10 @@ use crate::callback::Pages;
 use crate::code_flow::UrlCallback;
 use crate::device_flow::DeviceCallback;
 use crate::error::BoxError;
-use crate::keeper::{Fresh, Keeper, RefreshCallback, missing, stored_from};
-use crate::login::{Login, LoginContext, LoginSettings, check_fit};
+use crate::keeper::{Fresh, Keeper, RefreshCallback};
+use crate::login::{Login, LoginContext, LoginSettings};
 use crate::oauth::{Client, Validation};
+use crate::scope;
 use crate::{
     ClientSecret, DeviceCode, Error, FileStore, Outcome, Scope, StoredToken, TokenPair, TokenStore,
     UserToken,
@@ -428,7 +429,7 @@ impl Helper {
         let validated = keeper.validate_new(fresh);
         drop(lock);
         let (fresh, info) = validated?;
-        check_fit(&keeper.app, &self.scopes, &info)?;
+        info.check_fit(&keeper.app, &self.scopes)?;
         log_outcome(Outcome::Generated, &fresh.token);
         Ok(UserToken::new(keeper, fresh, Outcome::Generated))
     }
@@ -443,8 +444,8 @@ impl Helper {
         if !stored.expires_by(SystemTime::now()) {
             log::debug!("twitch-auth: validating the stored token");
             match keeper.validate(&stored.access_token)? {
-                Validation::Valid(info) if check_fit(&keeper.app, &self.scopes, &info).is_ok() => {
-                    let token = stored_from(
+                Validation::Valid(info) if info.check_fit(&keeper.app, &self.scopes).is_ok() => {
+                    let token = StoredToken::validated(
                         stored.access_token.clone(),
                         stored.refresh_token.clone(),
                         info,
@@ -472,7 +473,7 @@ impl Helper {
         let Some(fresh) = keeper.refresh(&stored)? else {
             return Ok(None);
         };
-        let has_scopes = missing(&self.scopes, &fresh.token.scopes).is_empty();
+        let has_scopes = scope::missing(&self.scopes, &fresh.token.scopes).is_empty();
         Ok(has_scopes.then_some((fresh, Outcome::Refreshed)))
     }
 
@@ -549,7 +550,8 @@ fn describes(stored: &StoredToken, validated: &StoredToken) -> bool {
 impl fmt::Debug for Helper {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let login = self.login_name();
-        // Listed by hand, so a new field is never printed by accident.
+        // Listed by hand, so a new field is never printed by accident; the HTTP client is left
+        // out.
         f.debug_struct("Helper")
             .field("scopes", &self.scopes)
             .field("path", &self.path)
@@ -575,6 +577,6 @@ impl fmt::Debug for Helper {
             .field("refresh_margin", &self.refresh_margin)
             .field("validate_interval", &self.validate_interval)
             .field("login", &login)
-            .finish()
+            .finish_non_exhaustive()
     }
 }

@@ -1,14 +1,13 @@
 //! What keeps a token usable after `bind()`: refresh (saved before use), validation, revoke.
 //! Shared by `Helper::bind` and the `UserToken` handle.
 
-use std::collections::BTreeSet;
 use std::fmt;
 use std::sync::Arc;
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use crate::app::App;
 use crate::oauth::{Client, Refresh, TokenInfo, Validation};
-use crate::{AccessToken, Error, RefreshToken, Scope, Step, StoredToken, TokenStore};
+use crate::{AccessToken, Error, Step, StoredToken, TokenStore};
 
 /// Told about every refreshed pair, after it was saved (or kept in memory when the save failed).
 pub(crate) type RefreshCallback = dyn Fn(&StoredToken) + Send + Sync;
@@ -52,18 +51,12 @@ impl Keeper {
                 return Ok(None);
             }
         };
-        let mut token = StoredToken {
-            access_token: grant.access_token,
-            // Keep the old refresh token if the answer carries none.
-            refresh_token: grant
-                .refresh_token
-                .unwrap_or_else(|| from.refresh_token.clone()),
-            client_id: Some(self.app.client_id.clone()),
-            user_id: None,
-            login: None,
-            scopes: sorted(grant.scopes),
-            expires_at: expires_after(grant.expires_in),
-        };
+        // Keep the old refresh token if the answer carries none.
+        let refresh_token = grant
+            .refresh_token
+            .clone()
+            .unwrap_or_else(|| from.refresh_token.clone());
+        let mut token = StoredToken::granted(grant, refresh_token, &self.app.client_id);
         if let Some((user_id, login)) = from.identity_for(&self.app.client_id) {
             token.user_id = Some(user_id);
             token.login = Some(login);
@@ -101,7 +94,7 @@ impl Keeper {
             (Ok(Validation::Rejected), None) => return Err(Error::NewTokenRejected),
             (Err(e), None) => return Err(e.at_step(Step::ValidateNew)),
         };
-        let token = stored_from(
+        let token = StoredToken::validated(
             fresh.token.access_token,
             fresh.token.refresh_token,
             info.clone(),
@@ -134,45 +127,4 @@ impl fmt::Debug for Keeper {
             .field("validate_interval", &self.validate_interval)
             .finish_non_exhaustive()
     }
-}
-
-/// A stored pair with all that `validate` said about it.
-pub(crate) fn stored_from(
-    access: AccessToken,
-    refresh: RefreshToken,
-    info: TokenInfo,
-) -> StoredToken {
-    StoredToken {
-        access_token: access,
-        refresh_token: refresh,
-        client_id: Some(info.client_id),
-        user_id: info.user_id,
-        login: info.login,
-        scopes: sorted(info.scopes),
-        expires_at: expires_after(Some(info.expires_in)),
-    }
-}
-
-/// The expiry of a token with `expires_in` seconds left; 0 and absent mean "never".
-pub(crate) fn expires_after(expires_in: Option<u64>) -> Option<SystemTime> {
-    expires_in
-        .filter(|secs| *secs > 0)
-        .and_then(|secs| SystemTime::now().checked_add(Duration::from_secs(secs)))
-}
-
-pub(crate) fn sorted(scopes: Vec<Scope>) -> Vec<Scope> {
-    scopes
-        .into_iter()
-        .collect::<BTreeSet<_>>()
-        .into_iter()
-        .collect()
-}
-
-/// The requested scopes that `granted` lacks, compared as sets.
-pub(crate) fn missing(requested: &[Scope], granted: &[Scope]) -> Vec<Scope> {
-    requested
-        .iter()
-        .filter(|scope| !granted.contains(scope))
-        .cloned()
-        .collect()
 }

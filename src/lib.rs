@@ -104,7 +104,7 @@ pub mod mock;
 pub use app_token::AppToken;
 pub use app_token_builder::AppTokenBuilder;
 pub use device_flow::DeviceCode;
-pub use error::{BoxError, Error, Step};
+pub use error::{BoxError, Error, FileAction, Step};
 pub use file_store::FileStore;
 pub use helper::Helper;
 pub use login::{LoginContext, TokenPair};

@@ -6,14 +6,12 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::app::{App, Redirect};
+use crate::app::App;
 use crate::callback::Pages;
-use crate::code_flow::{CodeFlow, UrlCallback};
-use crate::device_flow::{DeviceCallback, DeviceFlow};
+use crate::code_flow::{self, UrlCallback};
+use crate::device_flow::{self, DeviceCallback};
 use crate::error::BoxError;
-use crate::keeper::{expires_after, missing, sorted};
-use crate::listener::ListenOn;
-use crate::oauth::{Client, TokenInfo};
+use crate::oauth::Client;
 use crate::{ClientSecret, Error, Scope, Step, StoredToken};
 
 pub(crate) type GeneratorFn =
@@ -48,11 +46,10 @@ impl fmt::Debug for TokenPair {
     }
 }
 
-/// How a new token is obtained.
-#[derive(Clone, Default)]
+/// How a new token is obtained. `Clone`, since `Helper` is.
+#[derive(Clone)]
 pub(crate) enum Login {
     /// The authorization-code flow through the browser and the redirect listener.
-    #[default]
     Browser,
     /// The device-code flow.
     Device,
@@ -60,7 +57,8 @@ pub(crate) enum Login {
     Custom(Arc<GeneratorFn>),
 }
 
-/// The settings the logins need, borrowed from the helper.
+/// The settings the logins need, borrowed from the helper: the one value passed down to the
+/// browser and device flows.
 pub(crate) struct LoginSettings<'a> {
     pub(crate) scopes: &'a [Scope],
     pub(crate) redirect_url: &'a str,
@@ -122,70 +120,19 @@ impl Login {
                 // Nothing else is known until Twitch is asked whose token it is.
                 return Ok(StoredToken::new(access, refresh));
             }
-            Login::Browser => {
-                let redirect = Redirect::parse(settings.redirect_url)?;
-                let grant = CodeFlow {
-                    app,
-                    client,
-                    scopes: settings.scopes,
-                    listen: settings
-                        .listen_addr
-                        .map_or_else(|| redirect.listen_on(), ListenOn::Addr),
-                    redirect: &redirect,
-                    open_browser: settings.open_browser,
-                    on_url: settings.on_url,
-                    force_verify: settings.force_verify,
-                    timeout: settings.timeout,
-                    pages: settings.pages,
-                }
-                .run()?;
-                (grant, Step::ExchangeCode)
-            }
-            Login::Device => {
-                let grant = DeviceFlow {
-                    app,
-                    client,
-                    scopes: settings.scopes,
-                    open_browser: settings.open_browser,
-                    on_code: settings.on_device_code,
-                    timeout: settings.timeout,
-                }
-                .run()?;
-                (grant, Step::PollDevice)
-            }
+            Login::Browser => (code_flow::run(app, client, settings)?, Step::ExchangeCode),
+            Login::Device => (device_flow::run(app, client, settings)?, Step::PollDevice),
         };
         // A login always gives a refresh token; a pair without one would be stored unusable.
-        let refresh_token = grant.refresh_token.ok_or_else(|| Error::InvalidResponse {
-            step,
-            detail: "no refresh_token in the token answer".to_owned(),
-        })?;
-        Ok(StoredToken {
-            access_token: grant.access_token,
-            refresh_token,
-            client_id: Some(app.client_id.clone()),
-            user_id: None,
-            login: None,
-            scopes: sorted(grant.scopes),
-            expires_at: expires_after(grant.expires_in),
-        })
+        let refresh_token = grant
+            .refresh_token
+            .clone()
+            .ok_or_else(|| Error::InvalidResponse {
+                step,
+                detail: "no refresh_token in the token answer".to_owned(),
+            })?;
+        Ok(StoredToken::granted(grant, refresh_token, &app.client_id))
     }
-}
-
-/// Whether a validated token is a user token of this app with every requested scope.
-pub(crate) fn check_fit(app: &App, scopes: &[Scope], info: &TokenInfo) -> Result<(), Error> {
-    if info.client_id != app.client_id {
-        return Err(Error::WrongClient {
-            token_client_id: info.client_id.clone(),
-        });
-    }
-    if info.user_id.is_none() {
-        return Err(Error::NotUserToken);
-    }
-    let missing = missing(scopes, &info.scopes);
-    if !missing.is_empty() {
-        return Err(Error::MissingScopes { missing });
-    }
-    Ok(())
 }
 
 /// Refuses, before any request, a pair that cannot be a token: Twitch's tokens are non-empty
@@ -209,5 +156,17 @@ fn generator_error(source: BoxError) -> Error {
     match source.downcast::<Error>() {
         Ok(error) => *error,
         Err(source) => Error::Generator { source },
+    }
+}
+
+/// Opens `url` in the user's browser when `allowed` and the `browser` feature is on; whether it
+/// did. Shared by the browser and device logins.
+pub(crate) fn open_in_browser(url: &str, allowed: bool) -> bool {
+    #[cfg(feature = "browser")]
+    return allowed && webbrowser::open(url).is_ok();
+    #[cfg(not(feature = "browser"))]
+    {
+        let _ = (url, allowed);
+        false
     }
 }

@@ -10,7 +10,8 @@ use std::time::Duration;
 use serde::Deserialize;
 
 use crate::app::App;
-use crate::secret::AuthCode;
+use crate::scope;
+use crate::secret::{AuthCode, DeviceCodeSecret};
 use crate::{AccessToken, ClientSecret, Error, RefreshToken, Scope, Step};
 
 /// Twitch's answers are a few hundred bytes; anything far larger is not Twitch.
@@ -46,6 +47,25 @@ pub(crate) struct TokenInfo {
     pub(crate) scopes: Vec<Scope>,
     /// Seconds left; 0 for a token that never expires.
     pub(crate) expires_in: u64,
+}
+
+impl TokenInfo {
+    /// Whether the validated token is a user token of this app with every requested scope.
+    pub(crate) fn check_fit(&self, app: &App, scopes: &[Scope]) -> Result<(), Error> {
+        if self.client_id != app.client_id {
+            return Err(Error::WrongClient {
+                token_client_id: self.client_id.clone(),
+            });
+        }
+        if self.user_id.is_none() {
+            return Err(Error::NotUserToken);
+        }
+        let missing = scope::missing(scopes, &self.scopes);
+        if !missing.is_empty() {
+            return Err(Error::MissingScopes { missing });
+        }
+        Ok(())
+    }
 }
 
 /// What `POST token` with a refresh token says.
@@ -87,9 +107,6 @@ pub(crate) struct DeviceStart {
     pub(crate) user_code: String,
     pub(crate) verification_uri: String,
 }
-
-/// The `device_code`: whoever has it can collect the user's token.
-pub(crate) type DeviceCodeSecret = crate::secret::DeviceCodeSecret;
 
 /// What a device poll says.
 #[derive(Debug)]

@@ -4,6 +4,7 @@
 //! the macro turns each row into a [`Scope`] variant and its arms in [`Scope::as_str`],
 //! [`Scope::description`], [`Scope::is_deprecated`], the parsers and [`Scope::known`].
 
+use std::collections::BTreeSet;
 use std::fmt;
 use std::str::FromStr;
 
@@ -449,6 +450,24 @@ pub(crate) fn space_separated(scopes: &[Scope]) -> String {
         .map(Scope::as_str)
         .collect::<Vec<_>>()
         .join(" ")
+}
+
+/// The scopes as a set: sorted, each once.
+pub(crate) fn sorted(scopes: Vec<Scope>) -> Vec<Scope> {
+    scopes
+        .into_iter()
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect()
+}
+
+/// The requested scopes that `granted` lacks, compared as sets.
+pub(crate) fn missing(requested: &[Scope], granted: &[Scope]) -> Vec<Scope> {
+    requested
+        .iter()
+        .filter(|scope| !granted.contains(scope))
+        .cloned()
+        .collect()
 }
 
 #[cfg(test)]

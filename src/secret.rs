@@ -126,6 +126,10 @@ mod tests {
             ),
             (format!("{:?}", AuthCode::new("c1")), "AuthCode([redacted])"),
             (
+                format!("{:?}", DeviceCodeSecret::new("d1")),
+                "DeviceCodeSecret([redacted])",
+            ),
+            (
                 format!("{:?}", CsrfState::new("x1")),
                 "CsrfState([redacted])",
             ),

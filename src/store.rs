@@ -7,6 +7,8 @@ use std::fmt;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, SystemTime};
 
+use crate::oauth::{Grant, TokenInfo};
+use crate::scope;
 use crate::{AccessToken, Error, RefreshToken, Scope};
 
 /// A token pair as a store keeps it, with what is known about it.
@@ -46,6 +48,37 @@ impl StoredToken {
         }
     }
 
+    /// A pair just obtained (a refresh or a login's answer) for the app `client_id`, with what
+    /// the answer said of it; whose it is stays unknown until it is validated.
+    pub(crate) fn granted(grant: Grant, refresh_token: RefreshToken, client_id: &str) -> Self {
+        StoredToken {
+            access_token: grant.access_token,
+            refresh_token,
+            client_id: Some(client_id.to_owned()),
+            user_id: None,
+            login: None,
+            scopes: scope::sorted(grant.scopes),
+            expires_at: expires_after(grant.expires_in),
+        }
+    }
+
+    /// A pair with all that `validate` said about it.
+    pub(crate) fn validated(
+        access_token: AccessToken,
+        refresh_token: RefreshToken,
+        info: TokenInfo,
+    ) -> Self {
+        StoredToken {
+            access_token,
+            refresh_token,
+            client_id: Some(info.client_id),
+            user_id: info.user_id,
+            login: info.login,
+            scopes: scope::sorted(info.scopes),
+            expires_at: expires_after(Some(info.expires_in)),
+        }
+    }
+
     /// Whether the store says the access token has expired by `time`.
     pub(crate) fn expires_by(&self, time: SystemTime) -> bool {
         self.expires_at.is_some_and(|at| at <= time)
@@ -74,6 +107,14 @@ impl StoredToken {
             _ => None,
         }
     }
+}
+
+/// The expiry of a token with `expires_in` seconds left; 0 and absent mean "never", and so
+/// does a time past what the clock can count.
+pub(crate) fn expires_after(expires_in: Option<u64>) -> Option<SystemTime> {
+    expires_in
+        .filter(|secs| *secs > 0)
+        .and_then(|secs| SystemTime::now().checked_add(Duration::from_secs(secs)))
 }
 
 /// Proof that a [`TokenStore`] is locked; dropping it unlocks.

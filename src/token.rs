@@ -4,7 +4,7 @@ use std::fmt;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant, SystemTime};
 
-use crate::keeper::{Fresh, Keeper, stored_from};
+use crate::keeper::{Fresh, Keeper};
 use crate::oauth::Validation;
 use crate::{AccessToken, Error, RefreshToken, Scope, StoredToken};
 
@@ -87,6 +87,7 @@ struct State {
 }
 
 /// A pair the store could not keep: the handle keeps it and saves it again later.
+#[derive(Clone)]
 struct Unsaved {
     /// The refresh token the store held instead when the save failed, if any: the store still
     /// holding it means nobody else wrote since, so our pair is the newest.
@@ -232,7 +233,7 @@ impl UserToken {
                 let mut state = self.state();
                 if state.token.access_token == access {
                     let refresh = state.token.refresh_token.clone();
-                    state.token = stored_from(access, refresh, info);
+                    state.token = StoredToken::validated(access, refresh, info);
                     state.validated_at = Instant::now();
                 }
                 Ok(())
@@ -339,18 +340,17 @@ impl UserToken {
     /// while it is the stored one (or while the store could not be written and ours is newer).
     fn refresh(&self, seen: &AccessToken) -> Result<(), Error> {
         let _turn = self.refreshing();
-        let (mine, displaced) = {
+        let (mine, unsaved) = {
             let state = self.state();
             if state.token.access_token != *seen {
                 return Ok(()); // another thread refreshed while this one waited
             }
-            let displaced = state.unsaved.as_ref().map(|u| u.displaced.clone());
-            (state.token.clone(), displaced)
+            (state.token.clone(), state.unsaved.clone())
         };
         let keeper = &self.shared.keeper;
         let _lock = keeper.store.lock()?;
         let stored = keeper.store.load()?;
-        let fresh = match self.start(mine, stored, displaced)? {
+        let fresh = match self.start(mine, stored, unsaved.as_ref())? {
             Start::Adopt(token) => {
                 log::debug!("twitch-auth: using the pair another program stored");
                 Fresh {
@@ -392,16 +392,16 @@ impl UserToken {
         &self,
         mine: StoredToken,
         stored: Option<StoredToken>,
-        displaced: Option<Option<RefreshToken>>,
+        unsaved: Option<&Unsaved>,
     ) -> Result<Start, Error> {
-        let unsaved = displaced.is_some();
+        let displaced = unsaved.and_then(|u| u.displaced.as_ref());
         let stored = match stored {
             Some(stored) if stored.same_pair(&mine) => return Ok(Start::Refresh(mine)),
             // Our pair replaced the stored one, but could not be saved: ours is the newest.
-            Some(stored) if displaced.as_ref() == Some(&Some(stored.refresh_token.clone())) => {
+            Some(stored) if displaced == Some(&stored.refresh_token) => {
                 return Ok(Start::Refresh(mine));
             }
-            None if unsaved => return Ok(Start::Refresh(mine)),
+            None if unsaved.is_some() => return Ok(Start::Refresh(mine)),
             // Logged out elsewhere (or the file was removed): our refresh token may be revoked
             // or spent, and is not sent on a guess.
             None => return Err(Error::StoreChanged { stored_login: None }),

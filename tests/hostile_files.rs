@@ -14,7 +14,7 @@ use std::sync::mpsc;
 use std::time::Duration;
 
 use support::{CHAT, Setup};
-use twitch_auth::{Error, Helper, Outcome, UserToken};
+use twitch_auth::{Error, FileAction, Helper, Outcome, UserToken};
 
 /// What `bind()` must do with a case.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -22,7 +22,7 @@ enum Want {
     /// Ignore what is there, log in (the counting generator), store the new pair.
     Generated,
     /// `Error::File` with this action, before any login and any request.
-    FileError(&'static str),
+    FileError(FileAction),
 }
 
 /// Runs `bind()` on another thread: a panic or a hang is a failure that says so.
@@ -182,7 +182,7 @@ fn cases() -> Vec<(&'static str, Arrange, Want)> {
                 std::fs::write(t.path.join("notes.txt"), b"the user's notes").unwrap();
                 vec![t.path.clone(), t.path.join("notes.txt")]
             },
-            Want::FileError("read"),
+            Want::FileError(FileAction::Read),
         ),
         (
             "a file where the token file's directory should be",
@@ -191,7 +191,7 @@ fn cases() -> Vec<(&'static str, Arrange, Want)> {
                 std::fs::write(dir, b"the user's file").unwrap();
                 vec![dir.to_owned()]
             },
-            Want::FileError("lock"),
+            Want::FileError(FileAction::Lock),
         ),
         (
             "a directory at the lock path",
@@ -200,7 +200,7 @@ fn cases() -> Vec<(&'static str, Arrange, Want)> {
                 t.write_file(live_pair(t).as_bytes());
                 vec![lock_path(t), t.path.clone()]
             },
-            Want::FileError("lock"),
+            Want::FileError(FileAction::Lock),
         ),
         (
             "a file name longer than the file system allows",
@@ -208,7 +208,7 @@ fn cases() -> Vec<(&'static str, Arrange, Want)> {
                 std::fs::create_dir_all(t.path.parent().unwrap()).unwrap();
                 vec![t.path.parent().unwrap().to_owned()]
             },
-            Want::FileError("lock"),
+            Want::FileError(FileAction::Lock),
         ),
     ];
     #[cfg(unix)] // symlinks, named pipes, /dev/zero
@@ -245,7 +245,7 @@ fn cases() -> Vec<(&'static str, Arrange, Want)> {
                     elsewhere.join("letter.txt"),
                 ]
             },
-            Want::FileError("read"),
+            Want::FileError(FileAction::Read),
         ),
         // The lock file is never opened through a link: refused, and the user's file untouched.
         (
@@ -257,7 +257,7 @@ fn cases() -> Vec<(&'static str, Arrange, Want)> {
                     .unwrap();
                 vec![elsewhere, lock_path(t)]
             },
-            Want::FileError("lock"),
+            Want::FileError(FileAction::Lock),
         ),
         // Read through the link and validated (it lacks chat:edit): the link is replaced, the
         // user's file keeps its pair.

@@ -62,7 +62,7 @@ fn a_dangling_symlink_at_the_lock_path_is_refused_not_followed() {
     assert!(!target.exists(), "the link's target was created");
     match &err {
         Error::File { action, source, .. } => {
-            assert_eq!(*action, "lock");
+            assert_eq!(*action, twitch_auth::FileAction::Lock);
             let cause = source.to_string();
             assert!(cause.contains("symbolic link"), "{cause}");
             assert!(cause.contains(&lock.display().to_string()), "{cause}");
