@@ -168,7 +168,7 @@ mod tests {
             on_device_code: Some(&quiet),
             force_verify: true,
             timeout: Duration::MAX,
-            pages: &crate::callback::Pages::default(),
+            pages: &crate::redirect::Pages::default(),
         };
         run(&app, &client, &settings)
     }

@@ -8,7 +8,6 @@ use std::sync::{Arc, OnceLock};
 use std::time::{Duration, SystemTime};
 
 use crate::app::{App, DEFAULT_REDIRECT_URL, Redirect, TWITCH_AUTH_BASE_URL};
-use crate::callback::Pages;
 use crate::code_flow::UrlCallback;
 use crate::device_flow::DeviceCallback;
 use crate::error::BoxError;
@@ -16,6 +15,7 @@ use crate::keeper::{Fresh, Keeper, RefreshCallback};
 use crate::login::{Login, LoginContext, LoginSettings};
 use crate::oauth::{Client, Validation};
 use crate::scope;
+use crate::redirect::Pages;
 use crate::{
     ClientSecret, DeviceCode, Error, FileStore, Outcome, Scope, StoredToken, TokenPair, TokenStore,
     UserToken,

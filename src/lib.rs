@@ -81,16 +81,17 @@
 mod app;
 mod app_token;
 mod app_token_builder;
-mod callback;
 mod code_flow;
 mod device_flow;
 mod error;
 mod file_store;
 mod helper;
+mod http1;
 mod keeper;
 mod listener;
 mod login;
 mod oauth;
+mod redirect;
 mod scope;
 mod secret;
 mod store;
@@ -129,12 +130,12 @@ pub mod fuzzing {
     /// target, so the query parser sees what no request line would carry.
     pub fn callback(head: &[u8]) {
         let state = crate::secret::CsrfState::new("0123456789abcdef0123456789abcdef");
-        let line = crate::listener::request_line(head);
+        let line = crate::http1::request_line(head);
         if let Some(target) = crate::listener::request_target(line) {
-            let _ = crate::callback::judge(target, "/", &state);
-            let _ = crate::callback::judge(target, "/callback", &state);
+            let _ = crate::redirect::judge(target, "/", &state);
+            let _ = crate::redirect::judge(target, "/callback", &state);
         }
-        let _ = crate::callback::judge(&String::from_utf8_lossy(head), "/", &state);
+        let _ = crate::redirect::judge(&String::from_utf8_lossy(head), "/", &state);
     }
 
     /// The parsers of Twitch's JSON answers (validate, token, device, error bodies).

@@ -5,20 +5,21 @@
 //! one would otherwise receive the code and state.
 //!
 //! Only a request on the redirect URL's path carrying our `state` ends the wait (see
-//! `callback.rs`). Anything else, the browser's `/favicon.ico`, a stray or hostile request, is
+//! `redirect.rs`). Anything else, the browser's `/favicon.ico`, a stray or hostile request, is
 //! answered and ignored. Each connection gets one answer and is closed; it is read on its own
 //! short-lived thread with a small size cap and a time budget, so a client that sends nothing,
 //! sends too much or never reads cannot stall the login. All of them are scoped threads, joined
 //! before `wait` returns, and the sockets close with the `Listener`: nothing outlives `bind()`.
 
-use std::io::{self, Read, Write};
-use std::net::{Ipv4Addr, Ipv6Addr, Shutdown, SocketAddr, TcpListener, TcpStream};
+use std::io;
+use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use crate::callback::{Pages, Verdict, judge, missing_scopes_page, missing_scopes_text, page};
+use crate::http1::{self, Head, RequestLine};
+use crate::redirect::{Pages, Verdict, judge, missing_scopes_page, missing_scopes_text, page};
 use crate::secret::{AuthCode, CsrfState};
 use crate::{Error, Scope};
 
@@ -28,6 +29,10 @@ const POLL: Duration = Duration::from_millis(10);
 const MAX_HEAD: usize = 16 * 1024;
 /// How long one connection may take to send its request head.
 const CONNECTION_BUDGET: Duration = Duration::from_secs(2);
+/// How long a read waits before the reader looks at the login's end and its budget again.
+const READ_STEP: Duration = Duration::from_millis(100);
+/// How long a connection may take to read its answer.
+const WRITE_TIMEOUT: Duration = Duration::from_secs(2);
 /// Connections served at once; more are closed at once (a flood cannot exhaust threads).
 const MAX_CONNECTIONS: usize = 64;
 
@@ -150,17 +155,18 @@ impl Listener {
         done: &AtomicBool,
         found: &mpsc::Sender<Found>,
     ) {
-        let Some(head) = read_head(&mut stream, done) else {
-            return;
+        let (head, len) = match read_head(&mut stream, done) {
+            Head::Complete { bytes, len } => (bytes, len),
+            Head::TooLarge => {
+                return respond(
+                    stream,
+                    431,
+                    &page("Request too large", "This request is too large."),
+                );
+            }
+            Head::Gone => return,
         };
-        let Some(head) = head else {
-            return respond(
-                stream,
-                431,
-                &page("Request too large", "This request is too large."),
-            );
-        };
-        let Some(target) = request_target(&head) else {
+        let Some(target) = request_target(http1::request_line(&head[..len])) else {
             return respond(
                 stream,
                 400,
@@ -263,96 +269,51 @@ fn is_family_unsupported(_code: i32) -> bool {
     false
 }
 
-/// The first line of a request head, without its line end; empty when it is not UTF-8 (and so
-/// no request line: an empty line is rejected as malformed).
-pub(crate) fn request_line(head: &[u8]) -> &str {
-    let line = head.split(|&b| b == b'\n').next().unwrap_or_default();
-    std::str::from_utf8(line).map_or("", str::trim_end)
-}
-
 /// The target of a request line such as `GET /path?query HTTP/1.1`; `None` when the line is
 /// not one.
 pub(crate) fn request_target(line: &str) -> Option<&str> {
-    let mut parts = line.split(' ');
-    let (method, target, version) = (parts.next()?, parts.next()?, parts.next()?);
-    let well_formed = parts.next().is_none()
-        && !method.is_empty()
+    let RequestLine {
+        method,
+        target,
+        version,
+    } = RequestLine::parse(line)?;
+    let well_formed = !method.is_empty()
         && method.bytes().all(|b| b.is_ascii_uppercase())
         && version.starts_with("HTTP/");
     well_formed.then_some(target)
 }
 
-/// The request line of the head, once the head is complete. `None`: the client sent nothing
-/// usable in time (or the login ended meanwhile); `Some(None)`: the head is too large.
-fn read_head(stream: &mut TcpStream, done: &AtomicBool) -> Option<Option<String>> {
+/// Reads a request head within the connection's budget: [`Head::Gone`] when the client sends
+/// nothing usable in time, or the login ends meanwhile.
+fn read_head(stream: &mut TcpStream, done: &AtomicBool) -> Head {
     let budget = Instant::now() + CONNECTION_BUDGET;
     // Short reads, so the thread sees `done` and its budget even while the client is silent.
-    stream.set_nonblocking(false).ok()?;
-    stream
-        .set_read_timeout(Some(Duration::from_millis(100)))
-        .ok()?;
-    let mut head = Vec::new();
-    let mut chunk = [0u8; 2048];
-    while !head.windows(4).any(|w| w == b"\r\n\r\n") {
-        if head.len() > MAX_HEAD {
-            return Some(None);
-        }
-        if done.load(Ordering::SeqCst) || Instant::now() >= budget {
-            return None;
-        }
-        match stream.read(&mut chunk) {
-            Ok(0) => return None,
-            Ok(n) => head.extend_from_slice(&chunk[..n]),
-            Err(e)
-                if matches!(
-                    e.kind(),
-                    io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
-                ) => {}
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(_) => return None,
-        }
+    if stream.set_nonblocking(false).is_err() || stream.set_read_timeout(Some(READ_STEP)).is_err() {
+        return Head::Gone;
     }
-    Some(Some(request_line(&head).to_owned()))
+    http1::read_head(stream, MAX_HEAD, |_| {
+        !done.load(Ordering::SeqCst) && Instant::now() < budget
+    })
 }
 
-/// Sends one answer and closes the connection.
+/// Sends one HTML answer and closes the connection.
 fn respond(mut stream: TcpStream, status: u16, html: &str) {
-    let reason = match status {
-        200 => "OK",
-        400 => "Bad Request",
-        403 => "Forbidden",
-        404 => "Not Found",
-        431 => "Request Header Fields Too Large",
-        _ => "Internal Server Error",
-    };
-    let head = format!(
-        "HTTP/1.1 {status} {reason}\r\nContent-Type: text/html; charset=utf-8\r\n\
-         Content-Length: {}\r\nCache-Control: no-store\r\nReferrer-Policy: no-referrer\r\n\
-         Connection: close\r\n\r\n",
-        html.len()
-    );
     // The browser may have gone away, or never read: the login's result does not depend on it.
-    let _ = stream.set_write_timeout(Some(Duration::from_secs(2)));
-    let _ = stream
-        .write_all(head.as_bytes())
-        .and_then(|()| stream.write_all(html.as_bytes()));
-    let _ = stream.flush();
-    // Closing with unread bytes would reset the connection and could destroy the answer before
-    // the browser reads it: say we are done, and read what is left for a moment.
-    let _ = stream.shutdown(Shutdown::Write);
-    let _ = stream.set_read_timeout(Some(Duration::from_millis(100)));
-    let mut rest = [0u8; 4096];
-    let mut drained = 0;
-    while drained < 64 * 1024 {
-        match stream.read(&mut rest) {
-            Ok(n) if n > 0 => drained += n,
-            _ => break,
-        }
-    }
+    let _ = stream.set_write_timeout(Some(WRITE_TIMEOUT));
+    let _ = http1::write_response(
+        &mut stream,
+        status,
+        "text/html; charset=utf-8",
+        &[("Referrer-Policy", "no-referrer")],
+        html.as_bytes(),
+    );
+    http1::close(&mut stream, READ_STEP, 64 * 1024);
 }
 
 #[cfg(test)]
 mod tests {
+    use std::io::{Read, Write};
+
     use super::*;
 
     #[test]

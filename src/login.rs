@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::app::App;
-use crate::callback::Pages;
+use crate::redirect::Pages;
 use crate::code_flow::{self, UrlCallback};
 use crate::device_flow::{self, DeviceCallback};
 use crate::error::BoxError;

@@ -3,37 +3,10 @@
 
 use serde::Serialize;
 
-use super::FakeTwitch;
-use super::clients::{TokenRequest, check_app};
-use super::http::{Answer, Request};
+use super::log::Request;
+use super::routes::Answer;
 use super::state::State;
-
-impl FakeTwitch {
-    /// Lifetime in seconds of newly minted app access tokens (by `grant_type=client_credentials`
-    /// or [`FakeTwitch::app_token`]).
-    ///
-    /// `None` mints tokens that never expire: token answers omit `expires_in` and validate says
-    /// `expires_in: 0`. Defaults to `Some(5184000)`, 60 days, about what Twitch gives.
-    ///
-    /// ```
-    /// use twitch_auth::AppToken;
-    /// use twitch_auth::mock::FakeTwitch;
-    ///
-    /// let fake = FakeTwitch::start()?;
-    /// fake.set_app_token_expires_in(Some(30)); // inside the default 60 s refresh margin
-    /// let token = AppToken::builder()
-    ///     .client_id(fake.client_id())
-    ///     .client_secret(fake.client_secret())
-    ///     .auth_base_url(fake.url())
-    ///     .build()?;
-    /// token.access_token()?; // due already: a new one is requested
-    /// assert_eq!(fake.requests().len(), 2);
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    pub fn set_app_token_expires_in(&self, secs: Option<u64>) {
-        self.shared.lock().app_expires_in = secs;
-    }
-}
+use super::token::{TokenRequest, check_app};
 
 /// The token endpoint's success body for an app token: no `refresh_token`, no `scope`.
 #[derive(Serialize)]

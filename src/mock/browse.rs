@@ -86,13 +86,7 @@ impl std::error::Error for BrowseError {
 ///
 /// [`BrowseError`] when a URL is not `http://`, a request fails, or redirects do not end.
 pub fn browse(url: &str) -> Result<Page, BrowseError> {
-    let agent: ureq::Agent = ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .max_redirects(0)
-        .proxy(None)
-        .timeout_global(Some(Duration::from_secs(10)))
-        .build()
-        .into();
+    let agent = loopback_agent();
     let mut current = url.to_owned();
     for _ in 0..=MAX_REDIRECTS {
         if !is_http(&current) {
@@ -124,6 +118,20 @@ pub fn browse(url: &str) -> Result<Page, BrowseError> {
         });
     }
     Err(BrowseError::TooManyRedirects { url: current })
+}
+
+/// A client that stays on loopback whatever the environment says (no proxy), follows no
+/// redirect itself, takes every status as an answer, and gives up on a request after 10 s.
+///
+/// [`browse`] follows redirects with it one at a time; the fake's tests call endpoints with it.
+pub(crate) fn loopback_agent() -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .max_redirects(0)
+        .proxy(None)
+        .timeout_global(Some(Duration::from_secs(10)))
+        .build()
+        .into()
 }
 
 /// [`browse`] on a new thread, for a `Helper::on_url` callback, which must not block.

@@ -1,4 +1,4 @@
-//! The device code flow: the `device` endpoint, device-code polls of `token`, and their knobs.
+//! The device code flow: the `device` endpoint and device-code polls of `token`.
 //!
 //! Each device code answers its polls in order: `slow_down` a set number of times, then
 //! `authorization_pending` a set number of times, then the token pair, once. Past its lifetime,
@@ -9,60 +9,23 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
-use super::FakeTwitch;
-use super::clients::{TokenRequest, check_secret};
-use super::http::{Answer, Request};
-use super::routes::{granted, split_scopes};
+use super::log::Request;
+use super::routes::{Answer, split_scopes};
 use super::scopes::{answer as refuse_scope, refused};
 use super::state::{CLIENT_ID, LOWER_ALNUM, State, UPPER, random};
+use super::token::{TokenRequest, check_secret, granted};
 
 /// Seconds a device code stays redeemable unless set otherwise, as Twitch answers.
 const EXPIRES_IN: u64 = 1800;
 /// Seconds between polls unless set otherwise, as Twitch answers.
 const INTERVAL: u64 = 5;
 
-impl FakeTwitch {
-    /// How many device-flow polls answer `authorization_pending` before the user approves.
-    ///
-    /// Read when a device code is issued, so set it before the app calls `device`.
-    /// Defaults to 0: the first poll (after any `slow_down` ones) gets the token.
-    pub fn set_device_pending_polls(&self, n: u32) {
-        self.shared.lock().device.pending_polls = n;
-    }
-
-    /// How many device-flow polls answer 400 `slow_down` first, before the pending ones.
-    ///
-    /// Twitch does not document `slow_down`; RFC 8628 says to add 5 s to the interval on it.
-    /// Read when a device code is issued, so set it before the app calls `device`.
-    /// Defaults to 0.
-    pub fn set_device_slow_down_polls(&self, n: u32) {
-        self.shared.lock().device.slow_down_polls = n;
-    }
-
-    /// The `interval` (seconds between polls) in the device answer.
-    ///
-    /// Defaults to 5, as Twitch answers; 0 is allowed, and tests usually want 0 or 1. The fake
-    /// does not enforce it: check the spacing with [`Request::received_at`].
-    pub fn set_device_interval(&self, secs: u64) {
-        self.shared.lock().device.interval = secs;
-    }
-
-    /// The lifetime in seconds of device codes: the device answer's `expires_in`.
-    ///
-    /// A device code older than this answers every poll with 400 `invalid device code`.
-    /// Unlike the other device knobs it is read at every poll, so setting 0 also expires the
-    /// codes already issued. Defaults to 1800, as Twitch answers.
-    pub fn set_device_expires_in(&self, secs: u64) {
-        self.shared.lock().device.expires_in = secs;
-    }
-}
-
-/// The device codes issued, and the knobs that shape their polls.
+/// The device codes issued, and the knobs that shape their polls (set through `FakeTwitch`).
 pub(crate) struct Devices {
-    pending_polls: u32,
-    slow_down_polls: u32,
-    interval: u64,
-    expires_in: u64,
+    pub(crate) pending_polls: u32,
+    pub(crate) slow_down_polls: u32,
+    pub(crate) interval: u64,
+    pub(crate) expires_in: u64,
     codes: HashMap<String, DeviceCode>,
     /// How many codes were issued: salt for the random fallback.
     issued: u64,

@@ -13,7 +13,7 @@
 //! ([`FakeTwitch::set_reject_unknown_scopes`]), and socket-level [`Fault`]s (an HTML 502, a hang,
 //! a dropped connection).
 //! [`FakeTwitch::requests`] shows what your app sent, so a test can check that no secret went
-//! into a URL. [`browse`] plays the user's browser for the authorization-code flow.
+//! into a URL. [`browse()`] plays the user's browser for the authorization-code flow.
 //!
 //! # Example
 //!
@@ -46,15 +46,18 @@
 //! ```
 
 mod app_tokens;
+mod authorize;
 mod browse;
-mod clients;
 mod device;
-mod http;
+mod fault;
+mod log;
 mod routes;
 mod scopes;
+mod server;
 mod state;
 #[cfg(test)]
 pub(crate) mod testing;
+mod token;
 
 use std::fmt;
 use std::io;
@@ -64,8 +67,11 @@ use std::sync::atomic::Ordering;
 use std::thread::{self, JoinHandle};
 use std::time::Duration;
 
+pub use authorize::Authorize;
 pub use browse::{BrowseError, Page, browse, browse_in_background};
-pub use http::Request;
+pub use fault::Fault;
+pub use log::Request;
+pub use routes::Endpoint;
 
 use state::Shared;
 
@@ -93,7 +99,7 @@ impl FakeTwitch {
             .name(format!("fake-twitch-{}", addr.port()))
             .spawn({
                 let shared = Arc::clone(&shared);
-                move || http::serve(&listener, &shared)
+                move || server::serve(&listener, &shared)
             })?;
         Ok(FakeTwitch {
             addr,
@@ -160,6 +166,93 @@ impl FakeTwitch {
         self.shared.lock().expires_in = secs;
     }
 
+    /// Lifetime in seconds of newly minted app access tokens (by `grant_type=client_credentials`
+    /// or [`FakeTwitch::app_token`]).
+    ///
+    /// `None` mints tokens that never expire: token answers omit `expires_in` and validate says
+    /// `expires_in: 0`. Defaults to `Some(5184000)`, 60 days, about what Twitch gives.
+    ///
+    /// ```
+    /// use twitch_auth::AppToken;
+    /// use twitch_auth::mock::FakeTwitch;
+    ///
+    /// let fake = FakeTwitch::start()?;
+    /// fake.set_app_token_expires_in(Some(30)); // inside the default 60 s refresh margin
+    /// let token = AppToken::builder()
+    ///     .client_id(fake.client_id())
+    ///     .client_secret(fake.client_secret())
+    ///     .auth_base_url(fake.url())
+    ///     .build()?;
+    /// token.access_token()?; // due already: a new one is requested
+    /// assert_eq!(fake.requests().len(), 2);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn set_app_token_expires_in(&self, secs: Option<u64>) {
+        self.shared.lock().app_expires_in = secs;
+    }
+
+    /// Makes the registered app Public (`true`) or Confidential (`false`, the default).
+    ///
+    /// A Public app has no secret: a refresh or device poll that sends `client_secret` (even
+    /// empty) gets 400 `invalid client secret`, and the code exchange and app token requests
+    /// (`client_credentials`) are refused with 400 `invalid client`. Its refresh tokens are
+    /// single use: presenting a spent one revokes the whole grant, that is every access and
+    /// refresh token descending from the same login, as Twitch may do (issue #903). Applies to
+    /// tokens already minted too.
+    pub fn set_public(&self, public: bool) {
+        self.shared.lock().public = public;
+    }
+
+    /// Whether scopes this crate does not know are refused, as Twitch refuses a misspelled one.
+    ///
+    /// When on, a request naming one is refused and nothing is issued:
+    /// - the authorize page redirects back with `error=invalid_scope` and
+    ///   `error_description=invalid scope requested: '<scope>'` (and the `state`), checked after
+    ///   the redirect URI and before the user is asked;
+    /// - `POST device` answers 400 `{"status":400,"message":"invalid scope requested: '<scope>'"}`;
+    /// - `POST token` answers the same to a request with a `scope` field naming one (Twitch has
+    ///   answered so to a refresh, although it otherwise ignores that field there).
+    ///
+    /// `<scope>` is the first unknown scope of the request. Defaults to `false`: every scope
+    /// string is granted as asked.
+    pub fn set_reject_unknown_scopes(&self, reject: bool) {
+        self.shared.lock().reject_unknown_scopes = reject;
+    }
+
+    /// How many device-flow polls answer `authorization_pending` before the user approves.
+    ///
+    /// Read when a device code is issued, so set it before the app calls `device`.
+    /// Defaults to 0: the first poll (after any `slow_down` ones) gets the token.
+    pub fn set_device_pending_polls(&self, n: u32) {
+        self.shared.lock().device.pending_polls = n;
+    }
+
+    /// How many device-flow polls answer 400 `slow_down` first, before the pending ones.
+    ///
+    /// Twitch does not document `slow_down`; RFC 8628 says to add 5 s to the interval on it.
+    /// Read when a device code is issued, so set it before the app calls `device`.
+    /// Defaults to 0.
+    pub fn set_device_slow_down_polls(&self, n: u32) {
+        self.shared.lock().device.slow_down_polls = n;
+    }
+
+    /// The `interval` (seconds between polls) in the device answer.
+    ///
+    /// Defaults to 5, as Twitch answers; 0 is allowed, and tests usually want 0 or 1. The fake
+    /// does not enforce it: check the spacing with [`Request::received_at`].
+    pub fn set_device_interval(&self, secs: u64) {
+        self.shared.lock().device.interval = secs;
+    }
+
+    /// The lifetime in seconds of device codes: the device answer's `expires_in`.
+    ///
+    /// A device code older than this answers every poll with 400 `invalid device code`.
+    /// Unlike the other device knobs it is read at every poll, so setting 0 also expires the
+    /// codes already issued. Defaults to 1800, as Twitch answers.
+    pub fn set_device_expires_in(&self, secs: u64) {
+        self.shared.lock().device.expires_in = secs;
+    }
+
     /// Mints a user token pair for the registered app, as if the user had logged in earlier.
     /// Takes the scopes a generator receives (`&[Scope]`) as well as strings.
     ///
@@ -223,6 +316,14 @@ impl FakeTwitch {
     /// Its access token stays valid until it expires. Unknown tokens are ignored.
     pub fn revoke_refresh_token(&self, refresh_token: &str) {
         self.shared.lock().revoke_refresh(refresh_token);
+    }
+
+    /// How many spent refresh tokens were presented to the token endpoint so far.
+    ///
+    /// A spent token is one that was live and has been rotated away by a refresh. Counted in
+    /// both modes (only a Public app loses its grant for it); revoked or unknown tokens are not.
+    pub fn refresh_token_reuses(&self) -> u32 {
+        self.shared.lock().refresh_token_reuses
     }
 
     /// Makes `endpoint` answer with `fault` from its next request until [`FakeTwitch::clear_faults`].
@@ -316,101 +417,8 @@ impl From<Grant> for crate::TokenPair {
     }
 }
 
-/// One of the fake's endpoints, for [`FakeTwitch::fail`] and [`Request::endpoint`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum Endpoint {
-    /// `GET /oauth2/authorize`: the login page.
-    Authorize,
-    /// `POST /oauth2/token`: code exchange, refresh, device polling and app tokens.
-    Token,
-    /// `GET /oauth2/validate`.
-    Validate,
-    /// `POST /oauth2/revoke`.
-    Revoke,
-    /// `POST /oauth2/device`: starts the device flow.
-    Device,
-}
-
-/// What the fake's authorize page does when a browser arrives.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-#[non_exhaustive]
-pub enum Authorize {
-    /// The user approves: redirect with `code`, `scope` and `state`.
-    #[default]
-    Approve,
-    /// The user clicks "Cancel": redirect with `error=access_denied`.
-    Deny,
-    /// The redirect URI is not registered: redirect with `error=redirect_mismatch`.
-    ///
-    /// Twitch sends the user to the app's first registered URL; the fake uses the given one.
-    RedirectMismatch,
-}
-
-/// How an endpoint misbehaves, set with [`FakeTwitch::fail`].
-///
-/// Only [`Fault::Delay`] lets the request take effect; with the others no code is used, no token
-/// minted, rotated or revoked.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum Fault {
-    /// Answer with this status, content type and body instead of the real answer.
-    Status {
-        /// HTTP status code, e.g. 502.
-        status: u16,
-        /// `Content-Type` of the answer.
-        content_type: String,
-        /// The answer's body.
-        body: String,
-    },
-    /// Wait this long, then answer normally (a long wait is "no answer").
-    Delay(Duration),
-    /// Answer 429 `{"status":429,"message":"Too Many Requests"}` with a `Retry-After` header of
-    /// this many seconds, as an overloaded `validate` has.
-    RateLimited {
-        /// The `Retry-After` value, in seconds.
-        retry_after: u64,
-    },
-    /// Close the connection after reading the request, without answering.
-    Close,
-    /// Send the status line and headers with a `Content-Length` larger than what follows, part
-    /// of a body, then close.
-    CloseMidResponse,
-}
-
-impl Fault {
-    /// A [`Fault::Status`] whose content type is guessed from `body`.
-    ///
-    /// A body starting with `{` or `[` is `application/json`, anything else `text/html`.
-    pub fn status(status: u16, body: &str) -> Fault {
-        let json = body.trim_start().starts_with(['{', '[']);
-        let content_type = if json {
-            "application/json"
-        } else {
-            "text/html"
-        };
-        Fault::Status {
-            status,
-            content_type: content_type.to_owned(),
-            body: body.to_owned(),
-        }
-    }
-
-    /// A [`Fault::Status`] with an `application/json` body.
-    pub fn json(status: u16, body: &str) -> Fault {
-        Fault::Status {
-            status,
-            content_type: "application/json".to_owned(),
-            body: body.to_owned(),
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
-    use std::time::Instant;
-
-    use super::testing::agent;
     use super::*;
 
     #[test]
@@ -440,58 +448,5 @@ mod tests {
                 "141981764"
             )
         );
-    }
-
-    #[test]
-    fn fault_constructors_guess_the_content_type() {
-        let html = Fault::status(502, "<html>x</html>");
-        let json = Fault::status(500, " {\"a\":1}");
-        let array = Fault::json(400, "[]");
-        let content_type = |f: &Fault| match f {
-            Fault::Status { content_type, .. } => content_type.clone(),
-            _ => String::new(),
-        };
-        assert_eq!(content_type(&html), "text/html");
-        assert_eq!(content_type(&json), "application/json");
-        assert_eq!(content_type(&array), "application/json");
-    }
-
-    #[test]
-    fn drop_stops_the_server_and_delayed_answers() {
-        let fake = FakeTwitch::start().unwrap();
-        let url = fake.url();
-        fake.fail(Endpoint::Validate, Fault::Delay(Duration::from_secs(60)));
-        let waiting = thread::spawn({
-            let url = url.clone();
-            move || {
-                agent()
-                    .get(format!("{url}validate"))
-                    .call()
-                    .map(|r| r.status())
-            }
-        });
-        // Let the request arrive and start waiting.
-        let deadline = Instant::now() + Duration::from_secs(5);
-        while fake.requests().is_empty() && Instant::now() < deadline {
-            thread::sleep(Duration::from_millis(5));
-        }
-        assert_eq!(fake.requests().len(), 1);
-
-        let start = Instant::now();
-        drop(fake);
-        assert!(
-            start.elapsed() < Duration::from_secs(2),
-            "drop took {:?}",
-            start.elapsed()
-        );
-        // The delayed connection gives up instead of answering.
-        let outcome = waiting.join().unwrap();
-        assert!(outcome.is_err(), "{outcome:?}");
-        assert!(
-            start.elapsed() < Duration::from_secs(2),
-            "delay outlived the fake"
-        );
-        // Nothing listens any more.
-        assert!(agent().get(format!("{url}validate")).call().is_err());
     }
 }

@@ -4,28 +4,9 @@
 //! string; on, a scope outside this crate's table ([`Scope::is_known`]: deprecated ones count as
 //! known) is refused at the login page and at the `device` and `token` endpoints.
 
-use super::FakeTwitch;
-use super::http::Answer;
+use super::routes::Answer;
 use super::state::State;
 use crate::Scope;
-
-impl FakeTwitch {
-    /// Whether scopes this crate does not know are refused, as Twitch refuses a misspelled one.
-    ///
-    /// When on, a request naming one is refused and nothing is issued:
-    /// - the authorize page redirects back with `error=invalid_scope` and
-    ///   `error_description=invalid scope requested: '<scope>'` (and the `state`), checked after
-    ///   the redirect URI and before the user is asked;
-    /// - `POST device` answers 400 `{"status":400,"message":"invalid scope requested: '<scope>'"}`;
-    /// - `POST token` answers the same to a request with a `scope` field naming one (Twitch has
-    ///   answered so to a refresh, although it otherwise ignores that field there).
-    ///
-    /// `<scope>` is the first unknown scope of the request. Defaults to `false`: every scope
-    /// string is granted as asked.
-    pub fn set_reject_unknown_scopes(&self, reject: bool) {
-        self.shared.lock().reject_unknown_scopes = reject;
-    }
-}
 
 /// The first of `scopes` the fake refuses: none unless it refuses unknown scopes.
 pub(crate) fn refused<'a>(state: &State, scopes: &'a [String]) -> Option<&'a str> {

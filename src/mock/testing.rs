@@ -1,8 +1,8 @@
-//! Plain ureq calls for the tests: no proxy, no redirects, statuses as values.
-
-use std::time::Duration;
+//! Plain ureq calls for the tests, with [`loopback_agent`]: no proxy, no redirects, statuses
+//! as values.
 
 use super::FakeTwitch;
+use super::browse::loopback_agent;
 
 /// An answer, read whole.
 #[derive(Debug)]
@@ -18,16 +18,6 @@ impl Reply {
         serde_json::from_str(&self.body)
             .unwrap_or_else(|e| panic!("not JSON ({e}): {:?}", self.body))
     }
-}
-
-pub(crate) fn agent() -> ureq::Agent {
-    ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .max_redirects(0)
-        .proxy(None)
-        .timeout_global(Some(Duration::from_secs(10)))
-        .build()
-        .into()
 }
 
 fn read(result: Result<ureq::http::Response<ureq::Body>, ureq::Error>) -> Reply {
@@ -51,7 +41,7 @@ fn read(result: Result<ureq::http::Response<ureq::Body>, ureq::Error>) -> Reply 
 
 /// GET, with `Authorization: OAuth <token>` when a token is given.
 pub(crate) fn get(url: &str, token: Option<&str>) -> Reply {
-    let mut request = agent().get(url);
+    let mut request = loopback_agent().get(url);
     if let Some(token) = token {
         request = request.header("Authorization", format!("OAuth {token}"));
     }
@@ -60,7 +50,7 @@ pub(crate) fn get(url: &str, token: Option<&str>) -> Reply {
 
 /// POST a form (ureq URL-encodes it).
 pub(crate) fn post(url: &str, form: &[(&str, &str)]) -> Reply {
-    read(agent().post(url).send_form(form.iter().copied()))
+    read(loopback_agent().post(url).send_form(form.iter().copied()))
 }
 
 /// Twitch's usual error body, `{"status":..,"message":..}`.

@@ -1,32 +1,33 @@
-//! The registered app's client type, Public or Confidential, and the secret each must send.
+//! The token endpoint: which grant a request asks for, whether the registered app may ask for
+//! it, and the refresh grant.
 //!
-//! Twitch's rules: a Confidential app sends its secret to exchange a code and to refresh; a
-//! Public app has no secret, cannot use the authorization-code flow, and its refresh tokens are
-//! single use. Device polls need no secret, but a Confidential app's must be right if sent.
+//! Twitch's rules for the app's client type, Public or Confidential, and the secret each must
+//! send: a Confidential app sends its secret to exchange a code and to refresh; a Public app has
+//! no secret, cannot use the authorization-code flow, and its refresh tokens are single use.
+//! Device polls need no secret, but a Confidential app's must be right if sent. The other grants
+//! live with their flows: `authorize.rs`, `device.rs`, `app_tokens.rs`.
 
-use super::FakeTwitch;
-use super::http::{Answer, Request};
-use super::state::{CLIENT_ID, CLIENT_SECRET, State};
+use serde::Serialize;
 
-impl FakeTwitch {
-    /// Makes the registered app Public (`true`) or Confidential (`false`, the default).
-    ///
-    /// A Public app has no secret: a refresh or device poll that sends `client_secret` (even
-    /// empty) gets 400 `invalid client secret`, and the code exchange and app token requests
-    /// (`client_credentials`) are refused with 400 `invalid client`. Its refresh tokens are
-    /// single use: presenting a spent one revokes the whole grant, that is every access and
-    /// refresh token descending from the same login, as Twitch may do (issue #903). Applies to
-    /// tokens already minted too.
-    pub fn set_public(&self, public: bool) {
-        self.shared.lock().public = public;
+use super::log::Request;
+use super::routes::{Answer, ErrorBody, split_scopes};
+use super::state::{CLIENT_ID, CLIENT_SECRET, Minted, State};
+use super::{app_tokens, authorize, device, scopes};
+
+const DEVICE_GRANT: &str = "urn:ietf:params:oauth:grant-type:device_code";
+
+/// `POST token`: dispatched on `grant_type`.
+pub(crate) fn token(state: &mut State, request: &Request) -> Answer {
+    // Before anything is used up: a refused request spends no code and no refresh token.
+    if let Some(scope) = scopes::refused(state, &split_scopes(request.form("scope"))) {
+        return scopes::answer(scope);
     }
-
-    /// How many spent refresh tokens were presented to the token endpoint so far.
-    ///
-    /// A spent token is one that was live and has been rotated away by a refresh. Counted in
-    /// both modes (only a Public app loses its grant for it); revoked or unknown tokens are not.
-    pub fn refresh_token_reuses(&self) -> u32 {
-        self.shared.lock().refresh_token_reuses
+    match request.form("grant_type") {
+        Some("authorization_code") => authorize::exchange_code(state, request),
+        Some("refresh_token") => refresh(state, request),
+        Some(DEVICE_GRANT) => device::poll(state, request),
+        Some("client_credentials") => app_tokens::client_credentials(state, request),
+        _ => Answer::error(400, "unsupported grant type"),
     }
 }
 
@@ -81,12 +82,79 @@ pub(crate) fn check_secret(
     }
 }
 
+fn refresh(state: &mut State, request: &Request) -> Answer {
+    if let Err(answer) = check_app(state, request, TokenRequest::Refresh) {
+        return answer;
+    }
+    // A `scope` field is ignored: a refresh keeps the grant's scopes, as on Twitch. Unknown,
+    // revoked and spent tokens get the same answer; `rotate` counts (and in Public mode
+    // punishes) the spent ones.
+    match request
+        .form("refresh_token")
+        .and_then(|t| state.rotate(CLIENT_ID, t))
+    {
+        Some(minted) => granted(&minted),
+        None => Answer::json(
+            400,
+            &ErrorBody {
+                error: Some("Bad Request"),
+                status: 400,
+                message: "Invalid refresh token",
+            },
+        ),
+    }
+}
+
+/// The token endpoint's success body.
+#[derive(Serialize)]
+struct TokenBody<'a> {
+    access_token: &'a str,
+    /// Absent for legacy tokens that never expire.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    expires_in: Option<u64>,
+    refresh_token: &'a str,
+    /// Absent when nothing was granted.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    scope: Option<&'a [String]>,
+    token_type: &'a str,
+}
+
+/// The token endpoint's success body for `minted`.
+pub(crate) fn granted(minted: &Minted) -> Answer {
+    Answer::json(
+        200,
+        &TokenBody {
+            access_token: &minted.access_token,
+            expires_in: minted.expires_in,
+            refresh_token: &minted.refresh_token,
+            scope: (!minted.scopes.is_empty()).then_some(minted.scopes.as_slice()),
+            token_type: "bearer",
+        },
+    )
+}
+
 #[cfg(test)]
 mod tests {
+    use serde_json::json;
+
     use super::super::testing::{
         Reply, error, get, poll_device, post, refresh_with, start_device, validate,
     };
     use super::super::{FakeTwitch, Grant};
+
+    /// A refresh that also sends a `scope` field, which the token endpoint ignores.
+    fn refresh(fake: &FakeTwitch, refresh_token: &str) -> Reply {
+        post(
+            &format!("{}token", fake.url()),
+            &[
+                ("client_id", fake.client_id()),
+                ("client_secret", fake.client_secret()),
+                ("grant_type", "refresh_token"),
+                ("refresh_token", refresh_token),
+                ("scope", "channel:bot"),
+            ],
+        )
+    }
 
     const INVALID_REFRESH: &str =
         r#"{"error":"Bad Request","status":400,"message":"Invalid refresh token"}"#;
@@ -275,5 +343,34 @@ mod tests {
         rotate(&fake, &refresh_token, None);
         assert_invalid_refresh(&refresh_with(&fake, &refresh_token, None));
         assert_eq!(fake.refresh_token_reuses(), 1);
+    }
+
+    #[test]
+    fn refresh_rotates_and_rejects_the_old_token() {
+        let fake = FakeTwitch::start().unwrap();
+        let grant = fake.grant(&["chat:read"]);
+        let reply = refresh(&fake, &grant.refresh_token);
+        assert_eq!(reply.status, 200, "{reply:?}");
+        let body = reply.json();
+        assert_eq!(
+            body["scope"],
+            json!(["chat:read"]),
+            "scope param must be ignored"
+        );
+        assert_ne!(body["refresh_token"], grant.refresh_token.as_str());
+        assert_ne!(body["access_token"], grant.access_token.as_str());
+
+        let reply = refresh(&fake, &grant.refresh_token);
+        assert_eq!(reply.status, 400);
+        assert_eq!(
+            reply.body,
+            r#"{"error":"Bad Request","status":400,"message":"Invalid refresh token"}"#
+        );
+        let next = body["refresh_token"].as_str().unwrap();
+        fake.revoke_refresh_token(next);
+        assert_eq!(refresh(&fake, next).status, 400);
+
+        let other = fake.grant_for_client::<&str>("other-app", &[]);
+        assert_eq!(refresh(&fake, &other.refresh_token).status, 400);
     }
 }

@@ -111,8 +111,13 @@ pub(crate) fn missing_scopes_text(missing: &[Scope]) -> String {
     )
 }
 
-/// A small HTML page; `text` is escaped, `title` is always one of ours.
+/// A small HTML page for the browser: `title` as its title and heading, `text` as its one
+/// paragraph.
+///
+/// Both are escaped: the text may quote what the redirect carried, and a title that is one of
+/// ours today need not stay so.
 pub(crate) fn page(title: &str, text: &str) -> String {
+    let title = escape(title);
     format!(
         "<!doctype html><html><head><meta charset=\"utf-8\"><title>{title}</title></head>\
          <body style=\"font-family:sans-serif;margin:3em\"><h1>{title}</h1><p>{}</p></body></html>",
@@ -254,6 +259,17 @@ mod tests {
         let html = page("t", "<script>alert('x')</script> & \"more\"");
         assert!(!html.contains("<script>"), "{html}");
         assert!(html.contains("&lt;script&gt;"), "{html}");
+    }
+
+    #[test]
+    fn pages_escape_their_title() {
+        let html = page("<b>Login</b> & more", "text");
+        assert!(!html.contains("<b>"), "{html}");
+        assert_eq!(
+            html.matches("&lt;b&gt;Login&lt;/b&gt; &amp; more").count(),
+            2,
+            "{html}"
+        );
     }
 
     #[test]
