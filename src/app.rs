@@ -1,9 +1,17 @@
 //! The Twitch app: its client id, optional client secret, and the auth server's endpoints.
 
 use std::net::{IpAddr, SocketAddr};
+use std::time::Duration;
 
 use crate::listener::ListenOn;
 use crate::{ClientSecret, Error};
+
+/// The longest wait a setter accepts (login, lock, refresh margin): a day is "forever" for any
+/// program that asks, and keeps all time arithmetic far from overflowing.
+pub(crate) const MAX_WAIT: Duration = Duration::from_secs(24 * 60 * 60);
+
+/// The longest HTTP timeout a setter accepts.
+pub(crate) const MAX_HTTP_TIMEOUT: Duration = Duration::from_secs(60 * 60);
 
 /// Where the auth server lives unless `Helper::auth_base_url` says otherwise.
 pub(crate) const TWITCH_AUTH_BASE_URL: &str = "https://id.twitch.tv/oauth2/";

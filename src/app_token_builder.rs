@@ -4,15 +4,9 @@
 use std::fmt;
 use std::time::Duration;
 
-use crate::app::{App, TWITCH_AUTH_BASE_URL};
+use crate::app::{App, MAX_HTTP_TIMEOUT, MAX_WAIT, TWITCH_AUTH_BASE_URL};
 use crate::oauth::Client;
 use crate::{AppToken, ClientSecret, Error};
-
-/// The longest refresh margin the setter accepts, as for `Helper::refresh_margin`: a day.
-const MAX_MARGIN: Duration = Duration::from_secs(24 * 60 * 60);
-
-/// The longest HTTP timeout the setter accepts, as for `Helper::http_timeout`: an hour.
-const MAX_HTTP_TIMEOUT: Duration = Duration::from_secs(60 * 60);
 
 /// Settings for an [`AppToken`]: the app's client id and secret, and how requests are made.
 /// Made by [`AppToken::builder`]; [`build`](Self::build) checks the settings, then requests the
@@ -95,7 +89,7 @@ impl AppTokenBuilder {
     ///
     /// Defaults to 60 seconds.
     pub fn refresh_margin(mut self, margin: Duration) -> Self {
-        self.refresh_margin = margin.min(MAX_MARGIN);
+        self.refresh_margin = margin.min(MAX_WAIT);
         self
     }
 
@@ -252,7 +246,7 @@ mod tests {
             .http_timeout(Duration::ZERO)
             .refresh_margin(Duration::MAX);
         assert_eq!(builder.http_timeout, Duration::from_millis(1));
-        assert_eq!(builder.refresh_margin, MAX_MARGIN);
+        assert_eq!(builder.refresh_margin, MAX_WAIT);
         let builder = builder.http_timeout(Duration::MAX);
         assert_eq!(builder.http_timeout, MAX_HTTP_TIMEOUT);
         let shown = format!("{builder:?}");

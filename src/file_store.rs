@@ -26,9 +26,6 @@ const MAX_FILE_SIZE: u64 = 1024 * 1024;
 /// enough that a stopped holder is reported rather than waited for.
 const DEFAULT_LOCK_TIMEOUT: Duration = Duration::from_secs(60);
 
-/// The longest lock wait a setter accepts: a day is "forever" for any program that asks.
-const MAX_LOCK_TIMEOUT: Duration = Duration::from_secs(24 * 60 * 60);
-
 /// What [`FileStore::prepare_save`] writes to prove a save would fit: more than a record with
 /// two of the longest tokens the crate sends (4 KiB each).
 const SAVE_RESERVE: usize = 16 * 1024;
@@ -71,7 +68,7 @@ impl FileStore {
     ///
     /// Defaults to 60 seconds.
     pub fn lock_timeout(mut self, timeout: Duration) -> Self {
-        self.lock_timeout = timeout.min(MAX_LOCK_TIMEOUT);
+        self.lock_timeout = timeout.min(crate::app::MAX_WAIT);
         self
     }
 

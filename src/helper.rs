@@ -7,26 +7,21 @@ use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, SystemTime};
 
-use crate::app::{App, DEFAULT_REDIRECT_URL, Redirect, TWITCH_AUTH_BASE_URL};
+use crate::app::{
+    App, DEFAULT_REDIRECT_URL, MAX_HTTP_TIMEOUT, MAX_WAIT, Redirect, TWITCH_AUTH_BASE_URL,
+};
 use crate::code_flow::UrlCallback;
 use crate::device_flow::DeviceCallback;
 use crate::error::BoxError;
 use crate::keeper::{Fresh, Keeper, RefreshCallback};
 use crate::login::{Login, LoginContext, LoginSettings};
 use crate::oauth::{Client, Validation};
-use crate::scope;
 use crate::redirect::Pages;
+use crate::scope;
 use crate::{
     ClientSecret, DeviceCode, Error, FileStore, Outcome, Scope, StoredToken, TokenPair, TokenStore,
     UserToken,
 };
-
-/// The longest login, lock or refresh-margin wait a setter accepts: a day is "forever" for any
-/// program that asks, and keeps all time arithmetic far from overflowing.
-const MAX_WAIT: Duration = Duration::from_secs(24 * 60 * 60);
-
-/// The longest HTTP timeout a setter accepts.
-const MAX_HTTP_TIMEOUT: Duration = Duration::from_secs(60 * 60);
 
 /// Gets a Twitch user token with the given scopes: reused, refreshed or newly generated.
 ///

@@ -74,6 +74,33 @@
 //! have no `Display`; they travel only in form bodies and the `Authorization` header, never in a
 //! URL, and no error message holds one.
 
+//! # Architecture
+//!
+//! For contributors: one file per concept, and the arrows (imports) point down this list, so a
+//! change has one place to go.
+//!
+//! - `helper.rs`: [`Helper`], the builder, and `bind()`, which reads top to bottom as its five
+//!   steps. Calls `login`, `keeper` and the store.
+//! - `token.rs`: [`UserToken`], the long-lived handle (refresh under the store's lock, the
+//!   stored pair preferred over its own, pending saves). Calls `keeper`.
+//! - `keeper.rs`: what `bind()` and the handle share: refresh (check the store can be written,
+//!   request, save first), validation of a new pair, revoke. Calls `oauth` and the store.
+//! - `login.rs`: step 5, getting a new pair: the `LoginSettings` passed down, your
+//!   generator ([`TokenPair`]), the browser opener. Calls the two flows below.
+//! - `code_flow.rs` (browser login: URL, listener, code exchange) and `device_flow.rs` (device
+//!   code, polling). Call `listener` and `oauth`.
+//! - `listener.rs`: the one-shot redirect listener on loopback; `redirect.rs` judges a redirect
+//!   and writes the pages; `http1.rs` is the bit of HTTP/1 it shares with the fake.
+//! - `oauth.rs`: the only module that speaks HTTP to id.twitch.tv; typed answers, the secret
+//!   echo filter.
+//! - `app_token.rs`, `app_token_builder.rs`: [`AppToken`], client credentials. Call `oauth`.
+//! - `store.rs` ([`TokenStore`], [`StoredToken`], [`MemoryStore`]) and `file_store.rs`
+//!   ([`FileStore`]: the file, its lock, atomic writes).
+//! - Leaves, imported by the rest: `app.rs` (client id and secret, endpoints, redirect URL),
+//!   `scope.rs` and `unknown_scope.rs` ([`Scope`], [`UnknownScope`]), `secret.rs` (types that
+//!   cannot be printed), `error.rs` ([`Error`]).
+//! - `mock/` (feature `mock`): the fake id.twitch.tv; `mod.rs` is its whole public face.
+
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]

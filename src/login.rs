@@ -7,11 +7,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::app::App;
-use crate::redirect::Pages;
 use crate::code_flow::{self, UrlCallback};
 use crate::device_flow::{self, DeviceCallback};
 use crate::error::BoxError;
 use crate::oauth::Client;
+use crate::redirect::Pages;
 use crate::{ClientSecret, Error, Scope, Step, StoredToken};
 
 pub(crate) type GeneratorFn =
