@@ -21,8 +21,13 @@
 //! (1) A revoke's 200 has no body to read: any 200 means revoked.
 //! (2) Only the token endpoint answers a token.
 
+mod support;
+
 use std::time::{Duration, Instant};
 
+use support::faults::{
+    html_502, invalid_json, json_500, large_body, no_answer, rate_limited, wrong_shape,
+};
 use twitch_auth::mock::{Endpoint, FakeTwitch, Fault};
 use twitch_auth::{AppToken, AppTokenBuilder, Error, Step};
 
@@ -153,30 +158,6 @@ fn check(at: At, fault: impl FnOnce(&FakeTwitch) -> Fault) {
     }
 }
 
-fn html_502() -> Fault {
-    Fault::status(502, "<html><body>Bad Gateway</body></html>")
-}
-fn json_500() -> Fault {
-    Fault::json(500, r#"{"status":500,"message":"Internal Server Error"}"#)
-}
-fn rate_limited() -> Fault {
-    Fault::RateLimited { retry_after: 30 }
-}
-fn no_answer() -> Fault {
-    Fault::Delay(Duration::from_secs(30))
-}
-fn invalid_json() -> Fault {
-    Fault::json(200, "{not json")
-}
-fn wrong_shape() -> Fault {
-    Fault::json(200, r#"{"hello":["world"]}"#)
-}
-fn large_body() -> Fault {
-    Fault::json(
-        200,
-        &format!(r#"{{"access_token":"{}"}}"#, "x".repeat(200_000)),
-    )
-}
 fn empty_access_token() -> Fault {
     Fault::json(
         200,
@@ -204,7 +185,7 @@ fault_matrix! {
     first_no_answer: At::First, no_answer();
     first_invalid_json: At::First, invalid_json();
     first_wrong_shape: At::First, wrong_shape();
-    first_large_body: At::First, large_body();
+    first_large_body: At::First, large_body("access_token");
     first_empty_access_token: At::First, empty_access_token();
 
     renewal_html_502: At::Renewal, html_502();
@@ -215,7 +196,7 @@ fault_matrix! {
     renewal_no_answer: At::Renewal, no_answer();
     renewal_invalid_json: At::Renewal, invalid_json();
     renewal_wrong_shape: At::Renewal, wrong_shape();
-    renewal_large_body: At::Renewal, large_body();
+    renewal_large_body: At::Renewal, large_body("access_token");
     renewal_empty_access_token: At::Renewal, empty_access_token();
 
     validate_html_502: At::Validate, html_502();
@@ -226,7 +207,7 @@ fault_matrix! {
     validate_no_answer: At::Validate, no_answer();
     validate_invalid_json: At::Validate, invalid_json();
     validate_wrong_shape: At::Validate, wrong_shape();
-    validate_large_body: At::Validate, large_body();
+    validate_large_body: At::Validate, large_body("access_token");
 
     revoke_html_502: At::Revoke, html_502();
     revoke_json_500: At::Revoke, json_500();

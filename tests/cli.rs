@@ -13,16 +13,17 @@ fn command(t: &Setup) -> Command {
     cmd
 }
 
+/// Gives the fake's app credentials as options.
+fn with_credentials(cmd: &mut Command, t: &Setup) {
+    cmd.args(["--client-id", t.fake.client_id()])
+        .args(["--client-secret", t.fake.client_secret()]);
+}
+
 #[test]
 fn generates_then_reuses_printing_one_json_line() {
     let t = Setup::new();
     let mut cmd = command(&t);
-    cmd.args([
-        "--client-id",
-        t.fake.client_id(),
-        "--client-secret",
-        t.fake.client_secret(),
-    ]);
+    with_credentials(&mut cmd, &t);
     cmd.args(["--scopes", "chat:read chat:edit"]);
 
     let output = run(cmd);
@@ -331,12 +332,7 @@ fn options_take_their_value_after_an_equals_sign() {
 fn no_scopes_is_warned_about() {
     let t = Setup::new();
     let mut cmd = command(&t);
-    cmd.args([
-        "--client-id",
-        t.fake.client_id(),
-        "--client-secret",
-        t.fake.client_secret(),
-    ]);
+    with_credentials(&mut cmd, &t);
 
     let output = run(cmd);
 
@@ -353,16 +349,8 @@ fn no_scopes_is_warned_about() {
 fn timeout_bounds_the_login_and_its_error_names_the_option() {
     let t = Setup::new();
     let mut cmd = command(&t);
-    cmd.args([
-        "--client-id",
-        t.fake.client_id(),
-        "--client-secret",
-        t.fake.client_secret(),
-        "--scopes",
-        "chat:read",
-        "--timeout",
-        "1",
-    ]);
+    with_credentials(&mut cmd, &t);
+    cmd.args(["--scopes", "chat:read", "--timeout", "1"]);
 
     // Nobody follows the login URL: only the timeout can end the wait.
     let output = run_for(cmd, Duration::from_secs(60), false);
@@ -423,14 +411,8 @@ fn a_taken_port_names_the_redirect_url_option() {
     let t = Setup::new();
     let _holder = std::net::TcpListener::bind(("127.0.0.1", t.port)).unwrap();
     let mut cmd = command(&t);
-    cmd.args([
-        "--client-id",
-        t.fake.client_id(),
-        "--client-secret",
-        t.fake.client_secret(),
-        "--scopes",
-        "chat:read",
-    ]);
+    with_credentials(&mut cmd, &t);
+    cmd.args(["--scopes", "chat:read"]);
 
     let output = run_for(cmd, Duration::from_secs(30), false);
 

@@ -36,6 +36,9 @@ mod support;
 
 use std::time::{Duration, Instant};
 
+use support::faults::{
+    html_502, invalid_json, json_500, large_body, no_answer, rate_limited, wrong_shape,
+};
 use support::{CHAT, Setup};
 use twitch_auth::mock::{Endpoint, Fault};
 use twitch_auth::{Error, Helper, Step};
@@ -141,31 +144,6 @@ fn check(at: At, fault: impl FnOnce(&Setup) -> Fault) {
     }
 }
 
-fn html_502() -> Fault {
-    Fault::status(502, "<html><body>Bad Gateway</body></html>")
-}
-fn json_500() -> Fault {
-    Fault::json(500, r#"{"status":500,"message":"Internal Server Error"}"#)
-}
-fn rate_limited() -> Fault {
-    Fault::RateLimited { retry_after: 30 }
-}
-fn no_answer() -> Fault {
-    Fault::Delay(Duration::from_secs(30))
-}
-fn invalid_json() -> Fault {
-    Fault::json(200, "{not json")
-}
-fn wrong_shape() -> Fault {
-    Fault::json(200, r#"{"hello":["world"]}"#)
-}
-fn large_body() -> Fault {
-    Fault::json(
-        200,
-        &format!(r#"{{"client_id":"{}"}}"#, "x".repeat(200_000)),
-    )
-}
-
 /// A 200 token answer as Twitch sends it, with a pair that is live at the fake, changed by
 /// `edit`: only the edited field is wrong.
 fn token_answer(t: &Setup, edit: fn(&mut serde_json::Map<String, serde_json::Value>)) -> Fault {
@@ -232,7 +210,7 @@ fault_matrix! {
     validate_no_answer: At::Validate, no_answer();
     validate_invalid_json: At::Validate, invalid_json();
     validate_wrong_shape: At::Validate, wrong_shape();
-    validate_large_body: At::Validate, large_body();
+    validate_large_body: At::Validate, large_body("client_id");
 
     refresh_html_502: At::Refresh, html_502();
     refresh_json_500: At::Refresh, json_500();
@@ -242,7 +220,7 @@ fault_matrix! {
     refresh_no_answer: At::Refresh, no_answer();
     refresh_invalid_json: At::Refresh, invalid_json();
     refresh_wrong_shape: At::Refresh, wrong_shape();
-    refresh_large_body: At::Refresh, large_body();
+    refresh_large_body: At::Refresh, large_body("client_id");
 
     exchange_html_502: At::Exchange, html_502();
     exchange_json_500: At::Exchange, json_500();
@@ -252,7 +230,7 @@ fault_matrix! {
     exchange_no_answer: At::Exchange, no_answer();
     exchange_invalid_json: At::Exchange, invalid_json();
     exchange_wrong_shape: At::Exchange, wrong_shape();
-    exchange_large_body: At::Exchange, large_body();
+    exchange_large_body: At::Exchange, large_body("client_id");
 
     device_poll_html_502: At::DevicePoll, html_502();
     device_poll_json_500: At::DevicePoll, json_500();
@@ -262,7 +240,7 @@ fault_matrix! {
     device_poll_no_answer: At::DevicePoll, no_answer();
     device_poll_invalid_json: At::DevicePoll, invalid_json();
     device_poll_wrong_shape: At::DevicePoll, wrong_shape();
-    device_poll_large_body: At::DevicePoll, large_body();
+    device_poll_large_body: At::DevicePoll, large_body("client_id");
 }
 
 answer_matrix! {

@@ -59,16 +59,7 @@ fn logged_about(needle: &str) -> Vec<(Level, String, String)> {
 #[test]
 fn the_cli_warns_about_a_misspelled_scope_and_the_login_goes_ahead() {
     let t = Setup::new();
-    let mut cmd = t.token_command();
-    cmd.args([
-        "--no-browser",
-        "--client-id",
-        t.fake.client_id(),
-        "--client-secret",
-        t.fake.client_secret(),
-        "--scopes",
-        "chat:read chat:reed made:up",
-    ]);
+    let cmd = token_with_scopes(&t, "chat:read chat:reed made:up");
 
     let output = run(cmd);
 
@@ -98,16 +89,7 @@ fn the_cli_warns_about_a_misspelled_scope_and_the_login_goes_ahead() {
 fn the_cli_warns_then_names_the_scope_twitch_refused() {
     let t = Setup::new();
     t.fake.set_reject_unknown_scopes(true);
-    let mut cmd = t.token_command();
-    cmd.args([
-        "--no-browser",
-        "--client-id",
-        t.fake.client_id(),
-        "--client-secret",
-        t.fake.client_secret(),
-        "--scopes",
-        "chat:reed",
-    ]);
+    let cmd = token_with_scopes(&t, "chat:reed");
 
     let output = run(cmd);
 
@@ -148,4 +130,13 @@ fn bind_logs_a_warning_per_unknown_scope_and_none_for_known_ones() {
         logged_about("\"whispers:edit\"").is_empty(),
         "a deprecated scope is a known one"
     );
+}
+
+/// The `token` example on the fake with its app's credentials and these scopes, no browser.
+fn token_with_scopes(t: &Setup, scopes: &str) -> std::process::Command {
+    let mut cmd = t.token_command();
+    cmd.args(["--no-browser", "--scopes", scopes])
+        .args(["--client-id", t.fake.client_id()])
+        .args(["--client-secret", t.fake.client_secret()]);
+    cmd
 }

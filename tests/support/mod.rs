@@ -2,6 +2,8 @@
 //! pointed at both, and assertions that print what they found.
 #![allow(dead_code)] // each test file uses part of this
 
+pub mod faults;
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
