@@ -221,7 +221,8 @@ fn new_helper(fake: &FakeTwitch, file: &Path) -> Helper {
         .client_id(fake.client_id())
         .client_secret(fake.client_secret())
         .auth_base_url(fake.url())
-        .redirect_url(format!("http://localhost:{}", free_port()))
+        // 127.0.0.1, where the port was found free (`localhost` would listen on [::1] too).
+        .redirect_url(format!("http://127.0.0.1:{}", free_port()))
         .path(file)
         .open_browser(false)
         .login_timeout(Duration::from_secs(20))

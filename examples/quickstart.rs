@@ -29,7 +29,8 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
     let fake = Arc::new(FakeTwitch::start()?);
     let dir = std::env::temp_dir().join(format!("twitch-auth-quickstart-{}", std::process::id()));
     let path = dir.join("user_token.json");
-    // Any free port will do for the fake, which accepts every redirect URL.
+    // Any free port will do for the fake, which accepts every redirect URL; on 127.0.0.1, since
+    // the port was found free there (`localhost` would listen on [::1] too).
     let port = TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
     // Without the `browser` feature, bind() opens no browser whatever it is told.
     let try_browser =
@@ -40,7 +41,7 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
         .client_id(fake.client_id())
         .client_secret(fake.client_secret())
         .auth_base_url(fake.url())
-        .redirect_url(format!("http://localhost:{port}"))
+        .redirect_url(format!("http://127.0.0.1:{port}"))
         .path(&path)
         .login_timeout(Duration::from_secs(60))
         .open_browser(try_browser)
