@@ -143,6 +143,16 @@ pub(crate) fn warn_unknown(scopes: &[Scope]) {
         eprintln!("twitch-auth: warning: {warning}");
         log::warn!("{warning}");
     }
+    // Known, but Twitch no longer grants them: the login would end without them.
+    for scope in scopes.iter().filter(|scope| scope.is_deprecated()) {
+        let warning = format!(
+            "scope \"{}\" is deprecated: Twitch no longer grants it, so the token will lack it \
+             (Error::MissingScopes); leave it out",
+            scope.as_str()
+        );
+        eprintln!("twitch-auth: warning: {warning}");
+        log::warn!("{warning}");
+    }
 }
 
 /// Twitch's refusal of a requested scope, as [`Error::InvalidScope`] naming it; any other error

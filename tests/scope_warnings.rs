@@ -109,7 +109,7 @@ fn the_cli_warns_then_names_the_scope_twitch_refused() {
 }
 
 #[test]
-fn bind_logs_a_warning_per_unknown_scope_and_none_for_known_ones() {
+fn bind_logs_a_warning_per_unknown_or_deprecated_scope_and_none_for_current_ones() {
     capture_warnings();
     let t = Setup::new();
     // whispers:edit is deprecated, and still a known scope.
@@ -126,10 +126,15 @@ fn bind_logs_a_warning_per_unknown_scope_and_none_for_known_ones() {
         message.contains("perhaps a misspelling of \"moderator:read:chatters\""),
         "{message}"
     );
+    // whispers:edit is known but deprecated: warned about, without a misspelling suggested.
+    let about_deprecated = logged_about("\"whispers:edit\"");
+    assert_eq!(about_deprecated.len(), 1, "{about_deprecated:?}");
     assert!(
-        logged_about("\"whispers:edit\"").is_empty(),
-        "a deprecated scope is a known one"
+        about_deprecated[0].2.contains("deprecated")
+            && !about_deprecated[0].2.contains("misspelling"),
+        "{about_deprecated:?}"
     );
+    assert!(logged_about("\"chat:read\"").is_empty(), "a current scope");
 }
 
 /// The `token` example on the fake with its app's credentials and these scopes, no browser.
