@@ -91,8 +91,8 @@
 //!   code, polling). Call `listener` and `oauth`.
 //! - `listener.rs`: the one-shot redirect listener on loopback; `redirect.rs` judges a redirect
 //!   and writes the pages; `http1.rs` is the bit of HTTP/1 it shares with the fake.
-//! - `oauth.rs`: the only module that speaks HTTP to id.twitch.tv; typed answers, the secret
-//!   echo filter.
+//! - `oauth.rs`: the only module that speaks HTTP to id.twitch.tv; typed answers. `echo.rs`
+//!   says when an error body repeats a secret, so its message is dropped.
 //! - `app_token.rs`, `app_token_builder.rs`: [`AppToken`], client credentials. Call `oauth`.
 //! - `store.rs` ([`TokenStore`], [`StoredToken`], [`MemoryStore`]) and `file_store.rs`
 //!   ([`FileStore`]: the file, its lock, atomic writes).
@@ -110,6 +110,7 @@ mod app_token;
 mod app_token_builder;
 mod code_flow;
 mod device_flow;
+mod echo;
 mod error;
 mod file_store;
 mod helper;
