@@ -126,6 +126,7 @@ impl TokenStore for FileStore {
     fn prepare_save(&self) -> Result<(), Error> {
         (|| {
             check_path(&self.path)?;
+            refuse_read_only_file(&self.path)?;
             create_private_dir(parent_dir(&self.path))?;
             let temp = temp_path(&self.path);
             let written = write_synced(&temp, &[b' '; SAVE_RESERVE]);
@@ -183,11 +184,11 @@ fn open_lock_file(lock_path: &Path) -> io::Result<Option<File>> {
     let created = create_private_dir(parent_dir(lock_path))
         .and_then(|()| no_follow(&mut options).open(lock_path));
     match created {
-        Ok(file) => Ok(Some(file)),
+        Ok(file) => regular(file, lock_path).map(Some),
         Err(e) if is_unwritable(&e) => {
             // A lock file that exists can still be locked through a read-only handle.
             match no_follow(OpenOptions::new().read(true)).open(lock_path) {
-                Ok(file) => Ok(Some(file)),
+                Ok(file) => regular(file, lock_path).map(Some),
                 // No lock file, or one we may not even read: we cannot write here either.
                 Err(other)
                     if matches!(
@@ -202,6 +203,21 @@ fn open_lock_file(lock_path: &Path) -> io::Result<Option<File>> {
         }
         Err(e) => Err(e),
     }
+}
+
+/// On Windows a file with the read-only attribute cannot be replaced by a rename (access
+/// denied), though its directory is writable: say so before a refresh token is spent. On Unix
+/// the rename replaces it, as the directory allows.
+fn refuse_read_only_file(path: &Path) -> io::Result<()> {
+    let read_only = cfg!(windows)
+        && fs::metadata(path).is_ok_and(|meta| meta.is_file() && meta.permissions().readonly());
+    if read_only {
+        return Err(io::Error::new(
+            io::ErrorKind::PermissionDenied,
+            "the token file is read-only (its read-only attribute is set); clear it",
+        ));
+    }
+    Ok(())
 }
 
 /// Whether an error says the place cannot be written (read-only mount, no permission).
@@ -226,10 +242,22 @@ fn refuse_symlink(path: &Path) -> io::Result<()> {
     Ok(())
 }
 
-/// Makes `open` fail on a symbolic link instead of following it.
+/// `file` if it is a regular file: a named pipe or a device at the lock path is refused.
+fn regular(file: File, path: &Path) -> io::Result<File> {
+    if file.metadata()?.is_file() {
+        return Ok(file);
+    }
+    Err(io::Error::new(
+        io::ErrorKind::InvalidInput,
+        format!("{} is not a regular file: remove it", path.display()),
+    ))
+}
+
+/// Makes `open` fail on a symbolic link instead of following it, and return at once on a named
+/// pipe (which `regular` then refuses) instead of waiting for a writer.
 fn no_follow(options: &mut OpenOptions) -> &mut OpenOptions {
     #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::custom_flags(options, libc::O_NOFOLLOW);
+    std::os::unix::fs::OpenOptionsExt::custom_flags(options, libc::O_NOFOLLOW | libc::O_NONBLOCK);
     // FILE_FLAG_OPEN_REPARSE_POINT: open a link itself, never its target.
     #[cfg(windows)]
     std::os::windows::fs::OpenOptionsExt::custom_flags(options, 0x0020_0000);

@@ -85,14 +85,23 @@ impl Keeper {
     /// # Errors
     ///
     /// A failed request, reported at [`Step::ValidateNew`], whose message says the pair was
-    /// saved; or, when it was not, the save's error, which is then the truth that matters.
-    pub(crate) fn validate_new(&self, fresh: Fresh) -> Result<(Fresh, TokenInfo), Error> {
+    /// saved; or, when it was not and a second try failed too, the save's error, which is then
+    /// the truth that matters.
+    pub(crate) fn validate_new(&self, mut fresh: Fresh) -> Result<(Fresh, TokenInfo), Error> {
         let answer = self.client.validate(&self.app, &fresh.token.access_token);
-        let info = match (answer, fresh.unsaved) {
-            (Ok(Validation::Valid(info)), _) => info,
-            (_, Some(save_error)) => return Err(save_error),
-            (Ok(Validation::Rejected), None) => return Err(Error::NewTokenRejected),
-            (Err(e), None) => return Err(e.at_step(Step::ValidateNew)),
+        if !matches!(answer, Ok(Validation::Valid(_)))
+            && let Some(save_error) = fresh.unsaved.take()
+        {
+            // The pair is in hand and nowhere else, and without an answer no handle can carry
+            // it: one more try to keep it before the failure is reported.
+            if self.store.save(&fresh.token).is_err() {
+                return Err(save_error);
+            }
+        }
+        let info = match answer {
+            Ok(Validation::Valid(info)) => info,
+            Ok(Validation::Rejected) => return Err(Error::NewTokenRejected),
+            Err(e) => return Err(e.at_step(Step::ValidateNew)),
         };
         let token = StoredToken::validated(
             fresh.token.access_token,
@@ -109,10 +118,11 @@ impl Keeper {
         self.client.validate(&self.app, access)
     }
 
-    /// Revokes the access token at Twitch and forgets the stored pair.
+    /// Revokes the access token at Twitch and forgets the stored pair. The lock comes first:
+    /// a lock that cannot be had then leaves the token as it was, as the error says.
     pub(crate) fn revoke(&self, access: &AccessToken) -> Result<(), Error> {
-        self.client.revoke(&self.app, access)?;
         let _lock = self.store.lock()?;
+        self.client.revoke(&self.app, access)?;
         self.store.delete()
     }
 }

@@ -275,23 +275,39 @@ impl UserToken {
     }
 
     /// Saves the current pair if an earlier save failed ([`is_saved`](Self::is_saved) is
-    /// `false`); does nothing otherwise.
+    /// `false`); does nothing otherwise. A pair another program stored since is never
+    /// overwritten: the next refresh uses it instead.
     ///
     /// # Errors
     ///
-    /// Why the store still cannot keep the pair ([`Error::File`] names the path and cause).
+    /// Why the store still cannot keep the pair ([`Error::File`] names the path and cause), or
+    /// [`Error::StoreChanged`] when another program stored another pair meanwhile.
     pub fn save(&self) -> Result<(), Error> {
         let _turn = self.refreshing();
-        let token = {
+        let (token, displaced) = {
             let mut state = self.state();
-            match state.unsaved.as_mut() {
-                None => return Ok(()),
-                Some(unsaved) => unsaved.tried_at = Instant::now(),
-            }
-            state.token.clone()
+            let Some(unsaved) = state.unsaved.as_mut() else {
+                return Ok(());
+            };
+            unsaved.tried_at = Instant::now();
+            let displaced = unsaved.displaced.clone();
+            (state.token.clone(), displaced)
         };
         let keeper = &self.shared.keeper;
         let _lock = keeper.store.lock()?;
+        match keeper.store.load()? {
+            // Still what our pair replaced, or ours already, or nothing: ours is the newest.
+            None => {}
+            Some(stored)
+                if stored.same_pair(&token)
+                    || Some(&stored.refresh_token) == displaced.as_ref() => {}
+            Some(stored) => {
+                let whose = stored.login.or(stored.user_id);
+                return Err(Error::StoreChanged {
+                    stored_login: Some(whose.unwrap_or_else(|| "another session".to_owned())),
+                });
+            }
+        }
         keeper.store.save(&token)?;
         self.state().unsaved = None;
         Ok(())
@@ -350,6 +366,9 @@ impl UserToken {
         let keeper = &self.shared.keeper;
         let _lock = keeper.store.lock()?;
         let stored = keeper.store.load()?;
+        // What the store holds now, which a failed save below leaves there: the pair to tell
+        // apart from one another program writes later.
+        let in_store = stored.as_ref().map(|s| s.refresh_token.clone());
         let fresh = match self.start(mine, stored, unsaved.as_ref())? {
             Start::Adopt(token) => {
                 log::debug!("twitch-auth: using the pair another program stored");
@@ -365,7 +384,7 @@ impl UserToken {
                 }
                 let mut state = self.state();
                 state.unsaved = fresh.unsaved.is_some().then(|| Unsaved {
-                    displaced: Some(from.refresh_token),
+                    displaced: in_store,
                     tried_at: Instant::now(),
                 });
                 drop(state);

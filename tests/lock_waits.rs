@@ -185,3 +185,27 @@ fn a_login_in_progress_holds_no_lock() {
     assert_eq!(token.outcome(), Outcome::Reused);
     assert!(still_logging_in, "{}", describe(&output));
 }
+
+#[test]
+fn a_revoke_that_cannot_have_the_lock_leaves_the_token_alive() {
+    let t = Setup::new();
+    t.store(&CHAT);
+    let token = t
+        .generating_helper(&CHAT)
+        .lock_timeout(Duration::from_millis(300))
+        .bind()
+        .unwrap();
+    t.fake.clear_requests();
+    let holder = StoppedHolder::start(&lock_path(&t));
+
+    let err = token.revoke().unwrap_err();
+
+    // "Nothing was changed" is true: the token was not revoked at Twitch either.
+    assert!(matches!(err, Error::LockTimedOut { .. }), "{err:?}");
+    assert!(t.requests().is_empty(), "{:?}", t.requests());
+    drop(holder);
+    assert_eq!(
+        t.generating_helper(&CHAT).bind().unwrap().outcome(),
+        Outcome::Reused
+    );
+}

@@ -5,7 +5,7 @@ mod support;
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 
 use support::{CHAT, Setup, Tmpfs, describe, expire_stored, public_helper, secret_in_env};
 use twitch_auth::mock::{Endpoint, Fault};
@@ -214,6 +214,8 @@ fn a_directory_the_process_cannot_write_refuses_the_refresh() {
 struct FlakyStore {
     inner: MemoryStore,
     failing: AtomicBool,
+    /// Saves that fail before the store works again, on top of `failing`.
+    fail_next: AtomicU32,
 }
 
 impl TokenStore for FlakyStore {
@@ -221,7 +223,11 @@ impl TokenStore for FlakyStore {
         self.inner.load()
     }
     fn save(&self, token: &StoredToken) -> Result<(), Error> {
-        if self.failing.load(Ordering::SeqCst) {
+        let counted = self
+            .fail_next
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+            .is_ok();
+        if counted || self.failing.load(Ordering::SeqCst) {
             return Err(Error::Store {
                 source: "the disk filled up".into(),
             });
@@ -333,5 +339,108 @@ fn a_failed_validation_after_a_refresh_says_the_file_changed() {
         t.file_json()["token"],
         old,
         "the refreshed pair is in the file"
+    );
+}
+
+/// A Public client's expired pair in a store that cannot be written, as the handle finds it.
+fn unwritable_store_with_an_expired_pair(t: &Setup) -> (Arc<FlakyStore>, twitch_auth::mock::Grant) {
+    t.fake.set_public(true);
+    let grant = t.fake.grant(&CHAT);
+    let store = Arc::new(FlakyStore::default());
+    let mut stored = StoredToken::new(&grant.access_token, &grant.refresh_token);
+    stored.expires_at = Some(std::time::UNIX_EPOCH);
+    store.inner.save(&stored).unwrap();
+    t.fake.expire_access_token(&grant.access_token);
+    store.failing.store(true, Ordering::SeqCst);
+    (store, grant)
+}
+
+#[test]
+fn saves_failing_refresh_after_refresh_never_send_a_spent_token() {
+    if secret_in_env() {
+        return;
+    }
+    let t = Setup::new();
+    let (store, grant) = unwritable_store_with_an_expired_pair(&t);
+    let token = public_helper(&t, &CHAT, &grant)
+        .store(store.clone())
+        .bind()
+        .unwrap();
+
+    // Each refresh spends the handle's refresh token, and each save fails: the store still
+    // holds the first pair, whose refresh token was spent first of all.
+    for round in 0..3 {
+        token.report_unauthorized(&token.access_token().unwrap());
+        token
+            .access_token()
+            .unwrap_or_else(|e| panic!("round {round}: {e}"));
+        assert!(!token.is_saved(), "round {round}");
+    }
+
+    assert_eq!(
+        t.fake.refresh_token_reuses(),
+        0,
+        "a spent refresh token was sent"
+    );
+    store.failing.store(false, Ordering::SeqCst);
+    token.save().unwrap();
+    assert_eq!(
+        store.load().unwrap().unwrap().refresh_token,
+        token.refresh_token()
+    );
+}
+
+#[test]
+fn a_late_save_never_overwrites_a_pair_another_program_stored() {
+    if secret_in_env() {
+        return;
+    }
+    let t = Setup::new();
+    let (store, grant) = unwritable_store_with_an_expired_pair(&t);
+    let token = public_helper(&t, &CHAT, &grant)
+        .store(store.clone())
+        .bind()
+        .unwrap();
+    // Another program logs in meanwhile and stores its own pair.
+    let theirs = StoredToken::new("their-access-token", "their-refresh-token");
+    store.inner.save(&theirs).unwrap();
+    store.failing.store(false, Ordering::SeqCst);
+
+    let err = token.save().unwrap_err();
+
+    assert!(matches!(err, Error::StoreChanged { .. }), "{err:?}");
+    assert_eq!(
+        store.load().unwrap().unwrap(),
+        theirs,
+        "their pair was kept"
+    );
+}
+
+#[test]
+fn a_pair_whose_first_save_and_validation_failed_is_saved_on_a_second_try() {
+    let t = Setup::new();
+    // Expired, and the store does not say whose it is: the refresh is followed by a
+    // validation, which fails; so did the first save.
+    let grant = t.fake.grant(&CHAT);
+    let store = Arc::new(FlakyStore::default());
+    let mut stored = StoredToken::new(&grant.access_token, &grant.refresh_token);
+    stored.expires_at = Some(std::time::UNIX_EPOCH);
+    store.inner.save(&stored).unwrap();
+    store.fail_next.store(1, Ordering::SeqCst);
+    t.fake
+        .fail(Endpoint::Validate, Fault::status(502, "Bad Gateway"));
+
+    let err = t
+        .bare_helper(&CHAT)
+        .store(store.clone())
+        .bind()
+        .unwrap_err();
+
+    assert!(err.is_transient(), "{err:?}");
+    assert!(err.to_string().contains("the new pair was saved"), "{err}");
+    let kept = store.load().unwrap().unwrap();
+    assert_ne!(
+        kept.refresh_token, stored.refresh_token,
+        "the new pair is in the store"
     );
 }

@@ -134,3 +134,48 @@ fn kill(mut child: std::process::Child) {
     let _ = child.kill();
     let _ = child.wait();
 }
+
+#[cfg(unix)] // named pipes, and a process run as another user
+#[test]
+fn a_named_pipe_at_the_lock_path_is_refused_not_waited_on() {
+    use std::os::unix::fs::PermissionsExt;
+    use std::os::unix::process::CommandExt;
+    if support::effective_uid() != Some(0) {
+        eprintln!("skipped: running another user's process needs root");
+        return;
+    }
+    let t = Setup::new();
+    t.store(&CHAT);
+    let mut lock = t.path.as_os_str().to_owned();
+    lock.push(".lock");
+    std::fs::remove_file(&lock).unwrap();
+    let made = std::process::Command::new("mkfifo")
+        .arg(&lock)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    // The directory is root's: the other user can only open the pipe for reading, which
+    // would wait for a writer forever.
+    std::fs::set_permissions(&lock, std::fs::Permissions::from_mode(0o644)).unwrap();
+    std::fs::set_permissions(&t.path, std::fs::Permissions::from_mode(0o644)).unwrap();
+    for dir in t.path.ancestors().skip(1).take(2) {
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    let mut cmd = t.token_command();
+    cmd.args(["--no-browser", "--scopes", "chat:read"])
+        .args(["--client-id", t.fake.client_id()])
+        .args(["--client-secret", t.fake.client_secret()])
+        .uid(65534)
+        .gid(65534);
+
+    let output = support::run_for(cmd, std::time::Duration::from_secs(20), false);
+
+    assert_eq!(
+        output.status.code(),
+        Some(1),
+        "{}",
+        support::describe(&output)
+    );
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("is not a regular file"), "{stderr}");
+}
