@@ -105,6 +105,9 @@ enum Start {
     Adopt(StoredToken),
     /// Refresh this pair, which the store holds (or which is ours and newer, while unsaved).
     Refresh(StoredToken),
+    /// Another program stored a pair without saying whose it is (pyTwitchAPI's two keys): ask
+    /// Twitch before it is used as this user's.
+    Unknown(StoredToken),
 }
 
 impl UserToken {
@@ -377,17 +380,28 @@ impl UserToken {
                     unsaved: None,
                 }
             }
-            Start::Refresh(from) => {
-                let fresh = keeper.refresh(&from)?.ok_or(Error::LoginRequired)?;
-                if let Some(error) = &fresh.unsaved {
-                    report_unsaved(error);
-                }
-                let mut state = self.state();
-                state.unsaved = fresh.unsaved.is_some().then(|| Unsaved {
-                    displaced: in_store,
-                    tried_at: Instant::now(),
-                });
-                drop(state);
+            Start::Refresh(from) => self.refresh_from(&from, in_store)?,
+            Start::Unknown(stored) => {
+                let margin = self.shared.keeper.refresh_margin;
+                let fresh = match keeper.validate(&stored.access_token)? {
+                    Validation::Valid(info) => {
+                        self.check_owner(&info.user_id, &info.login)?;
+                        let (access, refresh) = (stored.access_token, stored.refresh_token);
+                        let token = StoredToken::validated(access, refresh, info);
+                        if token.expires_within(margin) {
+                            self.refresh_from(&token, in_store)?
+                        } else {
+                            Fresh {
+                                token,
+                                unsaved: None,
+                            }
+                        }
+                    }
+                    // Expired: only its refresh tells whose it is. It is the stored pair, so
+                    // its refresh token is the one to send.
+                    Validation::Rejected => self.refresh_from(&stored, in_store)?,
+                };
+                self.check_owner(&fresh.token.user_id, &fresh.token.login)?;
                 fresh
             }
         };
@@ -404,6 +418,38 @@ impl UserToken {
         state.unauthorized = false;
         state.validated_at = Instant::now();
         Ok(())
+    }
+
+    /// Refreshes `from` (the stored pair, or ours while unsaved); a failed save is reported and
+    /// remembered with what the store still holds (`in_store`).
+    fn refresh_from(
+        &self,
+        from: &StoredToken,
+        in_store: Option<RefreshToken>,
+    ) -> Result<Fresh, Error> {
+        let fresh = self
+            .shared
+            .keeper
+            .refresh(from)?
+            .ok_or(Error::LoginRequired)?;
+        if let Some(error) = &fresh.unsaved {
+            report_unsaved(error);
+        }
+        self.state().unsaved = fresh.unsaved.is_some().then(|| Unsaved {
+            displaced: in_store,
+            tried_at: Instant::now(),
+        });
+        Ok(fresh)
+    }
+
+    /// [`Error::StoreChanged`] unless the user Twitch named is this handle's.
+    fn check_owner(&self, user_id: &Option<String>, login: &Option<String>) -> Result<(), Error> {
+        match user_id {
+            Some(id) if *id != self.shared.user_id => Err(Error::StoreChanged {
+                stored_login: Some(login.clone().unwrap_or_else(|| id.clone())),
+            }),
+            _ => Ok(()),
+        }
     }
 
     /// Decides, from what the store holds now, which pair a refresh starts from.
@@ -426,12 +472,9 @@ impl UserToken {
             None => return Err(Error::StoreChanged { stored_login: None }),
             Some(stored) => stored,
         };
-        if let Some(user_id) = &stored.user_id
-            && *user_id != self.shared.user_id
-        {
-            return Err(Error::StoreChanged {
-                stored_login: Some(stored.login.clone().unwrap_or_else(|| user_id.clone())),
-            });
+        self.check_owner(&stored.user_id, &stored.login)?;
+        if stored.user_id.is_none() {
+            return Ok(Start::Unknown(stored));
         }
         let mut stored = stored;
         stored.client_id = Some(self.shared.client_id.clone());

@@ -444,3 +444,38 @@ fn a_pair_whose_first_save_and_validation_failed_is_saved_on_a_second_try() {
         "the new pair is in the store"
     );
 }
+
+#[test]
+fn a_pair_of_unknown_owner_is_checked_before_the_handle_uses_it() {
+    let t = Setup::new();
+    t.store(&CHAT);
+    let token = t.generating_helper(&CHAT).bind().unwrap();
+    // pyTwitchAPI, sharing the file, logs in as another account and writes its two keys.
+    let theirs = t.fake.grant_for_another_user(&CHAT);
+    t.write_pytwitchapi_file(&theirs);
+    t.fake.clear_requests();
+
+    token.report_unauthorized(&token.access_token().unwrap());
+    let err = token.access_token().unwrap_err();
+
+    match &err {
+        Error::StoreChanged {
+            stored_login: Some(login),
+        } => assert_eq!(login, t.fake.other_login()),
+        other => panic!("expected StoreChanged, got {other:?}"),
+    }
+    assert_eq!(
+        t.requests(),
+        ["GET validate"],
+        "asked whose it is, spent nothing"
+    );
+    assert_eq!(token.login(), t.fake.login());
+
+    // The same account's pair, written the same way, is used after that one question.
+    let ours = t.fake.grant(&CHAT);
+    t.write_pytwitchapi_file(&ours);
+    t.fake.clear_requests();
+    let access = token.access_token().unwrap();
+    assert_eq!(access.secret(), ours.access_token);
+    assert_eq!(t.requests(), ["GET validate"]);
+}

@@ -138,9 +138,28 @@ impl FakeTwitch {
         state::LOGIN
     }
 
-    /// User id of the one user: `141981764`.
+    /// User id of the user every login and grant is for (but those of
+    /// [`grant_for_another_user`](Self::grant_for_another_user)): `141981764`.
     pub fn user_id(&self) -> &str {
         state::USER_ID
+    }
+
+    /// Login name of a second user, `otheruser`, whose tokens only
+    /// [`grant_for_another_user`](Self::grant_for_another_user) mints: to test a token file
+    /// that another program filled with another account's token.
+    pub fn other_login(&self) -> &str {
+        state::OTHER_LOGIN
+    }
+
+    /// Mints a user token pair for the registered app, as if the second user
+    /// ([`other_login`](Self::other_login)) had logged in; its refreshes stay that user's.
+    pub fn grant_for_another_user<S: AsRef<str>>(&self, scopes: &[S]) -> Grant {
+        let scopes = scopes.iter().map(|s| s.as_ref().to_owned()).collect();
+        let minted = self.shared.lock().mint_other_user(state::CLIENT_ID, scopes);
+        Grant {
+            access_token: minted.access_token,
+            refresh_token: minted.refresh_token,
+        }
     }
 
     /// What the authorize page does with the next logins.

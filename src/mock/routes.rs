@@ -7,7 +7,7 @@
 use serde::Serialize;
 
 use super::log::Request;
-use super::state::{LOGIN, Shared, State, USER_ID};
+use super::state::{LOGIN, OTHER_LOGIN, OTHER_USER_ID, Shared, State, USER_ID};
 use super::{authorize, device, token};
 
 /// One of the fake's endpoints, for [`FakeTwitch::fail`](super::FakeTwitch::fail) and
@@ -139,9 +139,15 @@ fn validate(state: &State, request: &Request) -> Answer {
         200,
         &ValidateBody {
             client_id: &info.client_id,
-            login: info.user.then_some(LOGIN),
+            login: info
+                .user
+                .then_some(if info.other_user { OTHER_LOGIN } else { LOGIN }),
             scopes: (!info.scopes.is_empty()).then_some(info.scopes.as_slice()),
-            user_id: info.user.then_some(USER_ID),
+            user_id: info.user.then_some(if info.other_user {
+                OTHER_USER_ID
+            } else {
+                USER_ID
+            }),
             expires_in: info.expires_in,
         },
     )

@@ -16,6 +16,10 @@ pub(crate) const CLIENT_SECRET: &str = "fake-client-secret";
 pub(crate) const LOGIN: &str = "fakeuser";
 /// User id of the one user (the one in Twitch's validate example).
 pub(crate) const USER_ID: &str = "141981764";
+/// The second user, whose tokens only [`FakeTwitch::grant_for_another_user`] mints.
+pub(crate) const OTHER_LOGIN: &str = "otheruser";
+/// The second user's id.
+pub(crate) const OTHER_USER_ID: &str = "987654321";
 /// Lifetime of app access tokens unless a test sets another: about 60 days, like Twitch's.
 const APP_TOKEN_SECS: u64 = 60 * 24 * 3600;
 
@@ -67,6 +71,8 @@ pub(crate) struct State {
     counter: u64,
     /// The last grant id handed out (one per login; refreshes keep it).
     grants: u64,
+    /// The grants (logins) of the second user; every other grant is the first user's.
+    other_user_grants: Vec<u64>,
 }
 
 impl Default for State {
@@ -88,6 +94,7 @@ impl Default for State {
             faults: HashMap::new(),
             counter: 0,
             grants: 0,
+            other_user_grants: Vec::new(),
         }
     }
 }
@@ -142,6 +149,8 @@ pub(crate) struct Minted {
 pub(crate) struct TokenInfo {
     pub(crate) client_id: String,
     pub(crate) user: bool,
+    /// Whose it is, for a user token: the second user's, or the first's.
+    pub(crate) other_user: bool,
     pub(crate) scopes: Vec<String>,
     /// Seconds left; 0 for a token that never expires.
     pub(crate) expires_in: u64,
@@ -163,6 +172,13 @@ impl State {
         self.grants += 1;
         let grant = self.grants;
         self.mint_pair(client_id, scopes, grant)
+    }
+
+    /// Mints a pair as [`mint_user`](Self::mint_user) does, for the second user.
+    pub(crate) fn mint_other_user(&mut self, client_id: &str, scopes: Vec<String>) -> Minted {
+        let minted = self.mint_user(client_id, scopes);
+        self.other_user_grants.push(self.grants);
+        minted
     }
 
     /// Mints a user token pair descending from `grant`.
@@ -303,6 +319,7 @@ impl State {
         Some(TokenInfo {
             client_id: token.client_id.clone(),
             user: token.user,
+            other_user: self.other_user_grants.contains(&token.grant),
             scopes: token.scopes.clone(),
             expires_in,
         })
