@@ -6,7 +6,7 @@ use std::time::{Duration, SystemTime};
 
 use crate::app::App;
 use crate::oauth::{AppGrant, Client, Validation};
-use crate::store::expires_after;
+use crate::store::{expires_after, expires_within};
 use crate::{AccessToken, AppTokenBuilder, ClientSecret, Error, Step};
 
 /// An app access token, for Helix calls made as the app rather than as a user: EventSub
@@ -75,13 +75,7 @@ impl State {
     /// Whether the token must be replaced before it is handed out: reported, revoked, or
     /// expiring within `margin` (a margin past the end of time counts as "yes").
     fn is_due(&self, margin: Duration) -> bool {
-        let Some(expires_at) = self.expires_at else {
-            return self.unusable;
-        };
-        self.unusable
-            || SystemTime::now()
-                .checked_add(margin)
-                .is_none_or(|time| expires_at <= time)
+        self.unusable || expires_within(self.expires_at, margin)
     }
 }
 
@@ -171,7 +165,7 @@ impl AppToken {
     ///
     /// As [`access_token`](Self::access_token).
     pub fn authorization(&self) -> Result<String, Error> {
-        Ok(format!("Bearer {}", self.access_token()?.secret()))
+        Ok(self.access_token()?.bearer())
     }
 
     /// Tells the handle that Helix answered 401 for a request sent with this `Authorization`
@@ -179,11 +173,8 @@ impl AppToken {
     /// token. As [`report_unauthorized`](Self::report_unauthorized), reports for a replaced
     /// token are ignored.
     pub fn report_unauthorized_header(&self, authorization: &str) {
-        let access = authorization
-            .strip_prefix("Bearer ")
-            .unwrap_or(authorization);
         let mut state = self.state();
-        if state.access_token.secret() == access {
+        if state.access_token.is_carried_by(authorization) {
             state.unusable = true;
         }
     }

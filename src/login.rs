@@ -12,6 +12,7 @@ use crate::device_flow::{self, DeviceCallback};
 use crate::error::BoxError;
 use crate::oauth::Client;
 use crate::redirect::Pages;
+use crate::secret::is_token_shaped;
 use crate::{ClientSecret, Error, Scope, Step, StoredToken};
 
 pub(crate) type GeneratorFn =
@@ -138,8 +139,11 @@ impl Login {
 /// Refuses, before any request, a pair that cannot be a token: Twitch's tokens are non-empty
 /// and printable, and an empty refresh token would be stored unusable.
 fn checked(pair: TokenPair) -> Result<(String, String), Error> {
-    let usable = |token: &str| !token.is_empty() && token.bytes().all(|b| b.is_ascii_graphic());
-    let problem = match (usable(&pair.access_token), usable(&pair.refresh_token)) {
+    let shaped = (
+        is_token_shaped(&pair.access_token),
+        is_token_shaped(&pair.refresh_token),
+    );
+    let problem = match shaped {
         (true, true) => return Ok((pair.access_token, pair.refresh_token)),
         (false, _) if pair.access_token.is_empty() => "it returned an empty access token",
         (false, _) => "it returned an access token with spaces or control characters",

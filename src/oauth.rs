@@ -12,7 +12,7 @@ use serde::Deserialize;
 use crate::app::App;
 use crate::echo::echoes;
 use crate::scope;
-use crate::secret::{AuthCode, DeviceCodeSecret};
+use crate::secret::{AuthCode, DeviceCodeSecret, is_token_shaped};
 use crate::{AccessToken, ClientSecret, Error, RefreshToken, Scope, Step};
 
 /// Twitch's answers are a few hundred bytes; anything far larger is not Twitch.
@@ -313,7 +313,7 @@ pub(crate) struct Reply {
 /// Twitch's tokens are 30 visible ASCII characters; anything that could not travel in a header
 /// (line breaks, non-ASCII, kilobytes) did not come from Twitch.
 fn fits_in_a_header(token: &str) -> bool {
-    !token.is_empty() && token.len() <= 4096 && token.bytes().all(|b| b.is_ascii_graphic())
+    is_token_shaped(token) && token.len() <= 4096
 }
 
 /// The status and body of an answer, or `Unreachable` when there was none.

@@ -60,6 +60,28 @@ secret_type!(
     pub AccessToken
 );
 
+/// Whether `token` could be a token at all: not empty, visible ASCII only (no space, no line
+/// break), so that it can travel in a form body or a header as it is.
+pub(crate) fn is_token_shaped(token: &str) -> bool {
+    !token.is_empty() && token.bytes().all(|b| b.is_ascii_graphic())
+}
+
+impl AccessToken {
+    /// The `Authorization` header's value for it: `Bearer <token>`.
+    pub(crate) fn bearer(&self) -> String {
+        format!("Bearer {}", self.secret())
+    }
+
+    /// Whether `authorization` (a header value from [`bearer`](Self::bearer), or the bare
+    /// token) carries this token.
+    pub(crate) fn is_carried_by(&self, authorization: &str) -> bool {
+        authorization
+            .strip_prefix("Bearer ")
+            .unwrap_or(authorization)
+            == self.secret()
+    }
+}
+
 secret_type!(
     /// A refresh token, exchanged for a new access token when the old one expires.
     ///

@@ -84,13 +84,9 @@ impl StoredToken {
         self.expires_at.is_some_and(|at| at <= time)
     }
 
-    /// Whether the access token expires within `margin` from now (a margin past the end of
-    /// time counts as "yes" for a token that expires at all).
+    /// Whether the access token expires within `margin` from now.
     pub(crate) fn expires_within(&self, margin: Duration) -> bool {
-        match SystemTime::now().checked_add(margin) {
-            Some(time) => self.expires_by(time),
-            None => self.expires_at.is_some(),
-        }
+        expires_within(self.expires_at, margin)
     }
 
     /// Whether `other` holds the same access and refresh token.
@@ -115,6 +111,15 @@ pub(crate) fn expires_after(expires_in: Option<u64>) -> Option<SystemTime> {
     expires_in
         .filter(|secs| *secs > 0)
         .and_then(|secs| SystemTime::now().checked_add(Duration::from_secs(secs)))
+}
+
+/// Whether a token expiring at `expires_at` (`None`: never) expires within `margin` from now;
+/// a margin past the end of time counts as "yes" for a token that expires at all.
+pub(crate) fn expires_within(expires_at: Option<SystemTime>, margin: Duration) -> bool {
+    match SystemTime::now().checked_add(margin) {
+        Some(time) => expires_at.is_some_and(|at| at <= time),
+        None => expires_at.is_some(),
+    }
 }
 
 /// Proof that a [`TokenStore`] is locked; dropping it unlocks.

@@ -196,7 +196,7 @@ impl UserToken {
     ///
     /// As [`access_token`](Self::access_token).
     pub fn authorization(&self) -> Result<String, Error> {
-        Ok(format!("Bearer {}", self.access_token()?.secret()))
+        Ok(self.access_token()?.bearer())
     }
 
     /// Tells the handle that Helix answered 401 for a request sent with this `Authorization`
@@ -204,11 +204,8 @@ impl UserToken {
     /// [`report_unauthorized`](Self::report_unauthorized), reports for a replaced token are
     /// ignored.
     pub fn report_unauthorized_header(&self, authorization: &str) {
-        let access = authorization
-            .strip_prefix("Bearer ")
-            .unwrap_or(authorization);
         let mut state = self.state();
-        if state.token.access_token.secret() == access {
+        if state.token.access_token.is_carried_by(authorization) {
             state.unauthorized = true;
         }
     }
