@@ -2,20 +2,14 @@
 //! reported 401 (one request for many threads), validate and revoke, and the settings and
 //! credentials Twitch refuses. Secrets stay out of URLs, errors and `Debug`.
 
+mod support;
+
 use std::sync::{Arc, Barrier};
 use std::time::{Duration, SystemTime};
 
+use support::app_token_builder;
 use twitch_auth::mock::{Endpoint, FakeTwitch, Fault};
 use twitch_auth::{AccessToken, AppToken, AppTokenBuilder, Error, Step};
-
-/// A builder for the fake's app, with a short HTTP timeout.
-fn builder(fake: &FakeTwitch) -> AppTokenBuilder {
-    AppToken::builder()
-        .client_id(fake.client_id())
-        .client_secret(fake.client_secret())
-        .auth_base_url(fake.url())
-        .http_timeout(Duration::from_secs(1))
-}
 
 /// `METHOD endpoint grant_type` for each request the fake received, e.g.
 /// `POST token client_credentials`.
@@ -80,7 +74,7 @@ fn the_handle_is_cheap_to_clone_and_shared_across_threads() {
 fn the_first_token_is_an_app_token_got_with_one_form_post() {
     let fake = FakeTwitch::start().unwrap();
 
-    let token = builder(&fake).build().unwrap();
+    let token = app_token_builder(&fake).build().unwrap();
 
     assert_eq!(requests(&fake), ["POST token client_credentials"]);
     let request = &fake.requests()[0];
@@ -115,7 +109,7 @@ fn the_first_token_is_an_app_token_got_with_one_form_post() {
 #[test]
 fn the_token_is_reused_within_the_process() {
     let fake = FakeTwitch::start().unwrap();
-    let token = builder(&fake).build().unwrap();
+    let token = app_token_builder(&fake).build().unwrap();
     let first = token.access_token().unwrap();
 
     let got = on_eight_threads(&token, |t| t.authorization().unwrap());
@@ -133,7 +127,7 @@ fn the_token_is_reused_within_the_process() {
 fn eight_threads_renew_a_token_at_its_expiry_with_one_request() {
     let fake = FakeTwitch::start().unwrap();
     fake.set_app_token_expires_in(Some(30)); // inside the 60 s margin
-    let token = builder(&fake).build().unwrap();
+    let token = app_token_builder(&fake).build().unwrap();
     let day = SystemTime::now() + Duration::from_secs(24 * 3600);
     assert!(token.expires_at().is_some_and(|at| at < day));
     fake.set_app_token_expires_in(Some(60 * 24 * 3600));
@@ -157,7 +151,7 @@ fn eight_threads_renew_a_token_at_its_expiry_with_one_request() {
 #[test]
 fn eight_threads_reporting_the_same_401_cause_one_request() {
     let fake = FakeTwitch::start().unwrap();
-    let token = builder(&fake).build().unwrap();
+    let token = app_token_builder(&fake).build().unwrap();
     let rejected = token.authorization().unwrap();
     fake.clear_requests();
 
@@ -187,7 +181,7 @@ fn eight_threads_reporting_the_same_401_cause_one_request() {
 fn validate_learns_the_expiry_and_renews_an_invalid_token() {
     let fake = FakeTwitch::start().unwrap();
     fake.set_app_token_expires_in(None); // the answer says nothing of an expiry
-    let token = builder(&fake).build().unwrap();
+    let token = app_token_builder(&fake).build().unwrap();
     assert_eq!(token.expires_at(), None);
     let first = token.access_token().unwrap();
 
@@ -214,7 +208,7 @@ fn validate_learns_the_expiry_and_renews_an_invalid_token() {
 #[test]
 fn revoke_ends_the_token_and_the_next_use_gets_a_new_one() {
     let fake = FakeTwitch::start().unwrap();
-    let token = builder(&fake).build().unwrap();
+    let token = app_token_builder(&fake).build().unwrap();
     let first = token.access_token().unwrap();
 
     token.revoke().unwrap();
@@ -268,7 +262,7 @@ fn a_public_client_sending_a_secret_is_told_why_twitch_refused() {
     let fake = FakeTwitch::start().unwrap();
     fake.set_public(true);
 
-    let err = builder(&fake).build().unwrap_err();
+    let err = app_token_builder(&fake).build().unwrap_err();
 
     assert!(
         matches!(
@@ -292,12 +286,12 @@ fn a_wrong_secret_or_id_names_the_setting_to_fix() {
     let fake = FakeTwitch::start().unwrap();
     let cases = [
         (
-            builder(&fake).client_secret("wrong-secret-value"),
+            app_token_builder(&fake).client_secret("wrong-secret-value"),
             "client_secret",
             "TWITCH_CLIENT_SECRET",
         ),
         (
-            builder(&fake).client_id("not-this-app"),
+            app_token_builder(&fake).client_id("not-this-app"),
             "client_id",
             "TWITCH_CLIENT_ID",
         ),
@@ -325,7 +319,7 @@ fn a_wrong_secret_or_id_names_the_setting_to_fix() {
 #[test]
 fn a_secret_renewed_in_the_console_fails_the_next_renewal_clearly() {
     let fake = FakeTwitch::start().unwrap();
-    let token = builder(&fake).build().unwrap();
+    let token = app_token_builder(&fake).build().unwrap();
     let access = token.access_token().unwrap();
     token.report_unauthorized(&access);
     fake.fail(
@@ -353,7 +347,7 @@ fn a_secret_renewed_in_the_console_fails_the_next_renewal_clearly() {
 #[test]
 fn no_secret_in_debug_errors_or_urls() {
     let fake = FakeTwitch::start().unwrap();
-    let builder = builder(&fake);
+    let builder = app_token_builder(&fake);
     let token = builder.build().unwrap();
     let access = token.access_token().unwrap();
     token.validate().unwrap();
@@ -393,7 +387,7 @@ fn no_secret_in_debug_errors_or_urls() {
 #[test]
 fn getters_and_debug_do_not_wait_for_a_renewal() {
     let fake = FakeTwitch::start().unwrap();
-    let token = builder(&fake)
+    let token = app_token_builder(&fake)
         .http_timeout(Duration::from_secs(20))
         .build()
         .unwrap();

@@ -25,6 +25,7 @@ mod support;
 
 use std::time::{Duration, Instant};
 
+use support::app_token_builder;
 use support::faults::{
     html_502, invalid_json, json_500, large_body, no_answer, rate_limited, wrong_shape,
 };
@@ -85,14 +86,6 @@ impl At {
     }
 }
 
-fn builder(fake: &FakeTwitch) -> AppTokenBuilder {
-    AppToken::builder()
-        .client_id(fake.client_id())
-        .client_secret(fake.client_secret())
-        .auth_base_url(fake.url())
-        .http_timeout(Duration::from_secs(1))
-}
-
 /// Checks what every case shares: bounded, transient, the step and the token's fate named,
 /// a 429's wait kept, no secret shown.
 fn check_error(at: At, err: &Error, started: Instant, secrets: &[&str]) {
@@ -133,7 +126,7 @@ fn check(at: At, fault: impl FnOnce(&FakeTwitch) -> Fault) {
     let fake = FakeTwitch::start().unwrap();
     let token = match at {
         At::First => None,
-        _ => Some(builder(&fake).build().unwrap()),
+        _ => Some(app_token_builder(&fake).build().unwrap()),
     };
     let before = token.as_ref().map(|t| t.access_token().unwrap());
     let mut secrets = vec![fake.client_secret().to_owned()];
@@ -142,7 +135,9 @@ fn check(at: At, fault: impl FnOnce(&FakeTwitch) -> Fault) {
     fake.fail(at.endpoint(), fault(&fake));
     let started = Instant::now();
 
-    let err = at.run(&builder(&fake), token.as_ref()).unwrap_err();
+    let err = at
+        .run(&app_token_builder(&fake), token.as_ref())
+        .unwrap_err();
 
     check_error(at, &err, started, &secrets);
     fake.clear_faults();
@@ -225,11 +220,11 @@ fn connection_refused_at_each_step() {
         let fake = FakeTwitch::start().unwrap();
         let token = match at {
             At::First => None,
-            _ => Some(builder(&fake).build().unwrap()),
+            _ => Some(app_token_builder(&fake).build().unwrap()),
         };
         let access = token.as_ref().map(|t| t.access_token().unwrap());
         let secret = fake.client_secret().to_owned();
-        let builder = builder(&fake);
+        let builder = app_token_builder(&fake);
         drop(fake);
         let started = Instant::now();
 

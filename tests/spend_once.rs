@@ -104,8 +104,7 @@ fn a_full_disk_refuses_the_refresh_before_spending_the_refresh_token() {
     let Some(fs) = Tmpfs::mount("64k") else {
         return;
     };
-    let mut t = Setup::new();
-    t.path = fs.path().join("user_token.json");
+    let t = fs.setup();
     t.store_expired(&CHAT);
     let before = t.file_bytes().unwrap();
     fs.fill();
@@ -133,8 +132,7 @@ fn a_read_only_store_refuses_refreshes_and_logins_before_any_request() {
     let Some(fs) = Tmpfs::mount("1m") else {
         return;
     };
-    let mut t = Setup::new();
-    t.path = fs.path().join("user_token.json");
+    let t = fs.setup();
     t.store_expired(&CHAT);
     let before = t.file_bytes().unwrap();
     fs.remount_read_only();

@@ -11,8 +11,7 @@ fn a_valid_token_on_a_read_only_mount_is_reused() {
     let Some(fs) = Tmpfs::mount("1m") else {
         return;
     };
-    let mut t = Setup::new();
-    t.path = fs.path().join("user_token.json");
+    let t = fs.setup();
     t.store(&CHAT);
     let before = t.file_bytes().unwrap();
     fs.remount_read_only();
@@ -29,8 +28,7 @@ fn a_pytwitchapi_file_on_a_read_only_mount_is_reused_as_it_is() {
     let Some(fs) = Tmpfs::mount("1m") else {
         return;
     };
-    let mut t = Setup::new();
-    t.path = fs.path().join("user_token.json");
+    let t = fs.setup();
     let file = t.write_pytwitchapi_file(&t.fake.grant(&CHAT));
     fs.remount_read_only();
 

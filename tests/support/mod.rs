@@ -497,6 +497,13 @@ impl Tmpfs {
         self.dir.path()
     }
 
+    /// A setup whose token file is on this file system.
+    pub fn setup(&self) -> Setup {
+        let mut t = Setup::new();
+        t.path = self.path().join("user_token.json");
+        t
+    }
+
     /// Makes the mount read-only, as a mounted secret or a container's image is.
     pub fn remount_read_only(&self) {
         let status = Command::new("mount")
@@ -532,4 +539,13 @@ pub fn effective_uid() -> Option<u32> {
     }
     #[cfg(not(unix))]
     None
+}
+
+/// An app token builder for the fake's app, with a short HTTP timeout.
+pub fn app_token_builder(fake: &FakeTwitch) -> twitch_auth::AppTokenBuilder {
+    twitch_auth::AppToken::builder()
+        .client_id(fake.client_id())
+        .client_secret(fake.client_secret())
+        .auth_base_url(fake.url())
+        .http_timeout(Duration::from_secs(1))
 }
