@@ -377,30 +377,8 @@ impl UserToken {
                     unsaved: None,
                 }
             }
-            Start::Refresh(from) => self.refresh_from(&from, in_store)?,
-            Start::Unknown(stored) => {
-                let margin = self.shared.keeper.refresh_margin;
-                let fresh = match keeper.validate(&stored.access_token)? {
-                    Validation::Valid(info) => {
-                        self.check_owner(&info.user_id, &info.login)?;
-                        let (access, refresh) = (stored.access_token, stored.refresh_token);
-                        let token = StoredToken::validated(access, refresh, info);
-                        if token.expires_within(margin) {
-                            self.refresh_from(&token, in_store)?
-                        } else {
-                            Fresh {
-                                token,
-                                unsaved: None,
-                            }
-                        }
-                    }
-                    // Expired: only its refresh tells whose it is. It is the stored pair, so
-                    // its refresh token is the one to send.
-                    Validation::Rejected => self.refresh_from(&stored, in_store)?,
-                };
-                self.check_owner(&fresh.token.user_id, &fresh.token.login)?;
-                fresh
-            }
+            Start::Refresh(from) => self.refresh_from(&from)?,
+            Start::Unknown(stored) => self.use_unknown(stored)?,
         };
         let mut token = fresh.token;
         // The store may not know whose token it is; this handle does.
@@ -408,22 +386,18 @@ impl UserToken {
         token.user_id = Some(self.shared.user_id.clone());
         token.login = Some(self.shared.login.clone());
         let mut state = self.state();
-        if fresh.unsaved.is_none() {
-            state.unsaved = None;
-        }
+        state.unsaved = fresh.unsaved.is_some().then(|| Unsaved {
+            displaced: in_store,
+            tried_at: Instant::now(),
+        });
         state.token = token;
         state.unauthorized = false;
         state.validated_at = Instant::now();
         Ok(())
     }
 
-    /// Refreshes `from` (the stored pair, or ours while unsaved); a failed save is reported and
-    /// remembered with what the store still holds (`in_store`).
-    fn refresh_from(
-        &self,
-        from: &StoredToken,
-        in_store: Option<RefreshToken>,
-    ) -> Result<Fresh, Error> {
+    /// Refreshes `from` (the stored pair, or ours while unsaved); a failed save is reported.
+    fn refresh_from(&self, from: &StoredToken) -> Result<Fresh, Error> {
         let fresh = self
             .shared
             .keeper
@@ -432,10 +406,32 @@ impl UserToken {
         if let Some(error) = &fresh.unsaved {
             report_unsaved(error);
         }
-        self.state().unsaved = fresh.unsaved.is_some().then(|| Unsaved {
-            displaced: in_store,
-            tried_at: Instant::now(),
-        });
+        Ok(fresh)
+    }
+
+    /// The pair another program stored without saying whose it is, once Twitch said it is
+    /// this handle's user's: as it is while fresh, else refreshed.
+    fn use_unknown(&self, stored: StoredToken) -> Result<Fresh, Error> {
+        let keeper = &self.shared.keeper;
+        let fresh = match keeper.validate(&stored.access_token)? {
+            Validation::Valid(info) => {
+                self.check_owner(&info.user_id, &info.login)?;
+                let (access, refresh) = (stored.access_token, stored.refresh_token);
+                let token = StoredToken::validated(access, refresh, info);
+                if token.expires_within(keeper.refresh_margin) {
+                    self.refresh_from(&token)?
+                } else {
+                    Fresh {
+                        token,
+                        unsaved: None,
+                    }
+                }
+            }
+            // Expired: only its refresh tells whose it is. It is the stored pair, so its refresh
+            // token is the one to send.
+            Validation::Rejected => self.refresh_from(&stored)?,
+        };
+        self.check_owner(&fresh.token.user_id, &fresh.token.login)?;
         Ok(fresh)
     }
 
