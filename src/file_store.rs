@@ -7,7 +7,7 @@
 //! hand edit, may replace the pair and leave keys that describe an older token.
 
 use std::ffi::{OsStr, OsString};
-use std::fs::{self, File, OpenOptions, TryLockError};
+use std::fs::{self, File, OpenOptions};
 use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -152,24 +152,19 @@ impl TokenStore for FileStore {
             Ok(None) => return Ok(StoreLock::new(())),
             Err(e) => return Err(self.error(FileAction::Lock, e)),
         };
-        let start = Instant::now();
-        let mut pause = Duration::from_millis(1);
-        loop {
-            match file.try_lock() {
-                Ok(()) => return Ok(StoreLock::new(file)), // unlocked when closed
-                Err(TryLockError::WouldBlock) => {
-                    let waited = start.elapsed();
-                    if waited >= self.lock_timeout {
-                        return Err(Error::LockTimedOut {
-                            path: lock_path,
-                            after: self.lock_timeout,
-                        });
-                    }
-                    std::thread::sleep(pause.min(self.lock_timeout - waited));
-                    pause = (pause * 2).min(Duration::from_millis(50));
-                }
-                Err(TryLockError::Error(e)) => return Err(self.error(FileAction::Lock, e)),
-            }
+        let held_elsewhere = |e: &io::Error| e.kind() == io::ErrorKind::WouldBlock;
+        let locked = retrying(
+            || file.try_lock().map_err(io::Error::from),
+            held_elsewhere,
+            self.lock_timeout,
+        );
+        match locked {
+            Ok(()) => Ok(StoreLock::new(file)), // unlocked when closed
+            Err(e) if held_elsewhere(&e) => Err(Error::LockTimedOut {
+                path: lock_path,
+                after: self.lock_timeout,
+            }),
+            Err(e) => Err(self.error(FileAction::Lock, e)),
         }
     }
 }
@@ -390,19 +385,20 @@ fn is_sharing_violation(e: &io::Error) -> bool {
 }
 
 /// Runs `op` until it succeeds, fails for another reason than `retryable`, or `budget` is
-/// spent (then its last error is returned), pausing a little longer each time.
+/// spent (then its last error is returned), pausing a little longer each time (1 ms, doubling
+/// up to 50 ms). Serves the lock wait and the replace of a file held open.
 fn retrying<T>(
     mut op: impl FnMut() -> io::Result<T>,
     retryable: impl Fn(&io::Error) -> bool,
     budget: Duration,
 ) -> io::Result<T> {
     let start = Instant::now();
-    let mut pause = Duration::from_millis(5);
+    let mut pause = Duration::from_millis(1);
     loop {
         match op() {
             Err(e) if retryable(&e) && start.elapsed() < budget => {
                 std::thread::sleep(pause.min(budget.saturating_sub(start.elapsed())));
-                pause = (pause * 2).min(Duration::from_millis(200));
+                pause = (pause * 2).min(Duration::from_millis(50));
             }
             result => return result,
         }
