@@ -3,7 +3,7 @@
 
 mod support;
 
-use support::{CHAT, Setup, Tmpfs};
+use support::{CHAT, Tmpfs};
 use twitch_auth::Outcome;
 
 #[test]
@@ -46,7 +46,7 @@ fn a_pytwitchapi_file_on_a_read_only_mount_is_reused_as_it_is() {
 #[test]
 fn a_dangling_symlink_at_the_lock_path_is_refused_not_followed() {
     use twitch_auth::Error;
-    let t = Setup::new();
+    let t = support::Setup::new();
     t.store(&CHAT);
     let mut lock = t.path.as_os_str().to_owned();
     lock.push(".lock");
@@ -73,7 +73,7 @@ fn a_dangling_symlink_at_the_lock_path_is_refused_not_followed() {
 #[cfg(target_os = "linux")] // writers are told apart by /proc
 #[test]
 fn the_sweep_leaves_a_neighbouring_stores_temporary_file() {
-    let t = Setup::new();
+    let t = support::Setup::new();
     t.store(&CHAT);
     // A store beside ours named `user_token.json.<digits>`, in the middle of a save by a live
     // process: its temporary file is `.user_token.json.99999999.<pid>.<n>.tmp`.
@@ -101,7 +101,7 @@ fn the_sweep_leaves_a_neighbouring_stores_temporary_file() {
 #[test]
 fn the_sweep_removes_a_dead_writers_file_under_a_name_that_is_not_utf8() {
     use std::os::unix::ffi::OsStringExt;
-    let mut t = Setup::new();
+    let mut t = support::Setup::new();
     let name = std::ffi::OsString::from_vec(b"user_token_\xff.json".to_vec());
     t.path = t.path.with_file_name(&name);
     t.store(&CHAT);
@@ -142,7 +142,7 @@ fn a_named_pipe_at_the_lock_path_is_refused_not_waited_on() {
         eprintln!("skipped: running another user's process needs root");
         return;
     }
-    let t = Setup::new();
+    let t = support::Setup::new();
     t.store(&CHAT);
     let mut lock = t.path.as_os_str().to_owned();
     lock.push(".lock");
