@@ -4,14 +4,14 @@
 //! opened, the `state` is fresh from the OS for every login, and the browser is told the login
 //! worked only once the code has been exchanged and every requested scope was granted.
 
+use crate::Error;
 use crate::app::{App, Redirect};
 use crate::listener::{Callback, ListenOn, Listener};
 use crate::login::{LoginSettings, open_in_browser};
 use crate::oauth::{Client, Grant};
-use crate::scope::missing;
+use crate::scope::require;
 use crate::secret::CsrfState;
 use crate::unknown_scope::name_refused_scope;
-use crate::{Error, Scope};
 
 /// Shows the login URL in the app's own UI.
 pub(crate) type UrlCallback = dyn Fn(&str) + Send + Sync;
@@ -76,24 +76,14 @@ impl CodeFlow<'_> {
         // within minutes, and no token is minted only to be thrown away (Twitch caps the live
         // tokens of a user and app).
         if let Some(granted) = &callback.granted {
-            self.check_granted(granted)?;
+            require(self.settings.scopes, granted)?;
         }
         let grant = self
             .client
             .exchange_code(self.app, &callback.code, &self.redirect.url)?;
         // The exchange names them too, should the redirect not have.
-        self.check_granted(&grant.scopes)?;
+        require(self.settings.scopes, &grant.scopes)?;
         Ok(grant)
-    }
-
-    /// [`Error::MissingScopes`] unless `granted` holds every requested scope.
-    fn check_granted(&self, granted: &[Scope]) -> Result<(), Error> {
-        let missing = missing(self.settings.scopes, granted);
-        if missing.is_empty() {
-            Ok(())
-        } else {
-            Err(Error::MissingScopes { missing })
-        }
     }
 
     /// The Twitch login page for this app, scopes and state.

@@ -61,11 +61,7 @@ impl TokenInfo {
         if self.user_id.is_none() {
             return Err(Error::NotUserToken);
         }
-        let missing = scope::missing(scopes, &self.scopes);
-        if !missing.is_empty() {
-            return Err(Error::MissingScopes { missing });
-        }
-        Ok(())
+        scope::require(scopes, &self.scopes)
     }
 }
 

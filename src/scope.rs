@@ -470,6 +470,17 @@ pub(crate) fn missing(requested: &[Scope], granted: &[Scope]) -> Vec<Scope> {
         .collect()
 }
 
+/// [`Error::MissingScopes`](crate::Error::MissingScopes) naming the requested scopes that
+/// `granted` lacks, if any.
+pub(crate) fn require(requested: &[Scope], granted: &[Scope]) -> Result<(), crate::Error> {
+    let missing = missing(requested, granted);
+    if missing.is_empty() {
+        Ok(())
+    } else {
+        Err(crate::Error::MissingScopes { missing })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::Scope;
