@@ -248,6 +248,21 @@ pub enum Error {
         /// What is wrong with it, and where to fix it.
         reason: String,
     },
+    /// This handle was logged out: its [`revoke`](crate::UserToken::revoke) succeeded, so it
+    /// hands out no token. Call `bind()` again to log in.
+    Revoked,
+    /// A new pair was obtained (a login, or a refresh of a pair whose owner the store did not
+    /// say), but could neither be saved nor validated. It is nowhere else:
+    /// [`unsaved_token`](Error::unsaved_token) gives it, to store it yourself once the store
+    /// works; otherwise a refresh token may have been spent for nothing.
+    Unsaved {
+        /// The pair.
+        token: Box<crate::StoredToken>,
+        /// Why it could not be saved.
+        save: Box<Error>,
+        /// Why it could not be validated.
+        validation: Box<Error>,
+    },
     /// Twitch rejected the app's credentials: 400 `invalid client` (the client id, or a Public
     /// client asking for an app token) or 403 `invalid client secret`. Trying again will not
     /// help until the setting the message names is fixed.
@@ -283,7 +298,140 @@ impl Error {
     /// Whether only a new login helps: the token and its refresh token were rejected. Apps
     /// should end the user's sessions and call `bind()` again (or ask the user to log in).
     pub fn needs_login(&self) -> bool {
-        matches!(self, Error::LoginRequired | Error::StoreChanged { .. })
+        matches!(
+            self,
+            Error::LoginRequired | Error::StoreChanged { .. } | Error::Revoked
+        )
+    }
+
+    /// The pair an [`Error::Unsaved`] carries: the only copy of a new token pair that could
+    /// not be saved. Store it yourself (a [`TokenStore`](crate::TokenStore)'s `save`) once the
+    /// store works, before anything else refreshes the stored pair.
+    pub fn unsaved_token(&self) -> Option<&crate::StoredToken> {
+        match self {
+            Error::Unsaved { token, .. } => Some(token),
+            _ => None,
+        }
+    }
+
+    /// A copy of this error for the threads that waited for the same failed attempt: the same
+    /// variant and message; causes that cannot be cloned (an `io::Error`, a boxed error) are
+    /// carried as their kind and text.
+    pub(crate) fn duplicate(&self) -> Error {
+        let io = |e: &io::Error| io::Error::new(e.kind(), e.to_string());
+        let boxed = |e: &BoxError| -> BoxError { e.to_string().into() };
+        match self {
+            Error::NoClientId => Error::NoClientId,
+            Error::NoClientSecret => Error::NoClientSecret,
+            Error::InvalidSetting { setting, reason } => Error::InvalidSetting {
+                setting,
+                reason: reason.clone(),
+            },
+            Error::Unreachable {
+                step,
+                reason,
+                source,
+            } => Error::Unreachable {
+                step: *step,
+                reason,
+                source: boxed(source),
+            },
+            Error::Status {
+                step,
+                status,
+                message,
+                retry_after,
+            } => Error::Status {
+                step: *step,
+                status: *status,
+                message: message.clone(),
+                retry_after: *retry_after,
+            },
+            Error::InvalidResponse { step, detail } => Error::InvalidResponse {
+                step: *step,
+                detail: detail.clone(),
+            },
+            Error::PortInUse {
+                addr,
+                redirect_url,
+                source,
+            } => Error::PortInUse {
+                addr: *addr,
+                redirect_url: redirect_url.clone(),
+                source: io(source),
+            },
+            Error::Listen { addr, source } => Error::Listen {
+                addr: *addr,
+                source: io(source),
+            },
+            Error::Denied { description } => Error::Denied {
+                description: description.clone(),
+            },
+            Error::RedirectMismatch { redirect_url } => Error::RedirectMismatch {
+                redirect_url: redirect_url.clone(),
+            },
+            Error::LoginFailed { error, description } => Error::LoginFailed {
+                error: error.clone(),
+                description: description.clone(),
+            },
+            Error::LoginTimedOut { after } => Error::LoginTimedOut { after: *after },
+            Error::InvalidScope { scope } => Error::InvalidScope {
+                scope: scope.clone(),
+            },
+            Error::MissingScopes { missing } => Error::MissingScopes {
+                missing: missing.clone(),
+            },
+            Error::NotUserToken => Error::NotUserToken,
+            Error::WrongClient { token_client_id } => Error::WrongClient {
+                token_client_id: token_client_id.clone(),
+            },
+            Error::NewTokenRejected => Error::NewTokenRejected,
+            Error::Generator { source } => Error::Generator {
+                source: boxed(source),
+            },
+            Error::Randomness { source } => Error::Randomness {
+                source: boxed(source),
+            },
+            Error::File {
+                path,
+                action,
+                source,
+            } => Error::File {
+                path: path.clone(),
+                action: *action,
+                source: io(source),
+            },
+            Error::LockTimedOut { path, after } => Error::LockTimedOut {
+                path: path.clone(),
+                after: *after,
+            },
+            Error::StoreChanged { stored_login } => Error::StoreChanged {
+                stored_login: stored_login.clone(),
+            },
+            Error::Store { source } => Error::Store {
+                source: boxed(source),
+            },
+            Error::LoginRequired => Error::LoginRequired,
+            Error::DeviceCodeExpired { after } => Error::DeviceCodeExpired { after: *after },
+            Error::InvalidAppSetting { setting, reason } => Error::InvalidAppSetting {
+                setting,
+                reason: reason.clone(),
+            },
+            Error::InvalidCredentials { step, setting } => Error::InvalidCredentials {
+                step: *step,
+                setting,
+            },
+            Error::Revoked => Error::Revoked,
+            Error::Unsaved {
+                token,
+                save,
+                validation,
+            } => Error::Unsaved {
+                token: token.clone(),
+                save: Box::new(save.duplicate()),
+                validation: Box::new(validation.duplicate()),
+            },
+        }
     }
 
     /// The same error, as it happened at `step` (a validation of a pair just saved).
@@ -476,6 +624,17 @@ impl fmt::Display for Error {
             Error::InvalidAppSetting { reason, .. } => {
                 write!(f, "cannot get an app access token: {reason}")
             }
+            Error::Revoked => f.write_str(
+                "this token was logged out (UserToken::revoke); call bind() again to log in",
+            ),
+            Error::Unsaved {
+                save, validation, ..
+            } => write!(
+                f,
+                "a new token pair was obtained but could not be saved ({save}) nor validated \
+                 ({validation}); it is kept only in this error (Error::unsaved_token): store it \
+                 once the store works, or it is lost"
+            ),
             Error::InvalidCredentials {
                 step,
                 setting: "client_secret",

@@ -144,6 +144,19 @@ impl TokenStore for FileStore {
         }
     }
 
+    fn try_lock(&self) -> Result<Option<StoreLock<'_>>, Error> {
+        let file = match open_lock_file(&self.lock_path()) {
+            Ok(Some(file)) => file,
+            Ok(None) => return Ok(Some(StoreLock::new(()))),
+            Err(e) => return Err(self.error(FileAction::Lock, e)),
+        };
+        match file.try_lock() {
+            Ok(()) => Ok(Some(StoreLock::new(file))),
+            Err(fs::TryLockError::WouldBlock) => Ok(None),
+            Err(fs::TryLockError::Error(e)) => Err(self.error(FileAction::Lock, e)),
+        }
+    }
+
     fn lock(&self) -> Result<StoreLock<'_>, Error> {
         let lock_path = self.lock_path();
         let file = match open_lock_file(&lock_path) {

@@ -19,8 +19,8 @@ use crate::oauth::{Client, Validation};
 use crate::redirect::Pages;
 use crate::scope;
 use crate::{
-    ClientSecret, DeviceCode, Error, FileStore, Outcome, Scope, StoredToken, TokenPair, TokenStore,
-    UserToken,
+    ClientSecret, DeviceCode, Error, FileStore, Outcome, RefreshToken, Scope, StoredToken,
+    TokenPair, TokenStore, UserToken,
 };
 
 /// Gets a Twitch user token with the given scopes: reused, refreshed or newly generated.
@@ -397,10 +397,17 @@ impl Helper {
     pub fn bind(&self) -> Result<UserToken, Error> {
         crate::unknown_scope::warn_unknown(&self.scopes);
         let keeper = self.keeper()?;
-        if let Some((fresh, outcome)) = self.reuse_or_refresh(&keeper)? {
-            log_outcome(outcome, &fresh.token);
-            return Ok(UserToken::new(keeper, fresh, outcome));
-        }
+        let stored_before = match self.reuse_or_refresh(&keeper)? {
+            FromStore::Usable {
+                fresh,
+                outcome,
+                displaced,
+            } => {
+                log_outcome(outcome, &fresh.token);
+                return Ok(UserToken::new(keeper, fresh, outcome, displaced));
+            }
+            FromStore::LoginNeeded { stored } => stored,
+        };
         keeper.store.prepare_save()?; // before the user logs in and a code is spent
         log::debug!(
             "twitch-auth: no usable stored token; logging in ({})",
@@ -410,14 +417,21 @@ impl Helper {
             .login
             .run(&keeper.app, &keeper.client, &self.login_settings())?;
         // The pair is saved before any further request: a failed validation must not lose a
-        // pair the user just consented to.
-        let (fresh, lock) = match keeper.store.lock() {
-            Ok(held) => (keeper.keep(token), Some(held)),
+        // pair the user just consented to. What it displaces is read under the lock, now.
+        let (fresh, displaced, lock) = match keeper.store.lock() {
+            Ok(held) => {
+                let displaced = match keeper.store.load() {
+                    Ok(stored) => stored.map(|s| s.refresh_token),
+                    Err(_) => stored_before, // the last read under the lock
+                };
+                (keeper.keep(token), displaced, Some(held))
+            }
             Err(e) => (
                 Fresh {
                     token,
                     unsaved: Some(e),
                 },
+                stored_before,
                 None,
             ),
         };
@@ -426,15 +440,19 @@ impl Helper {
         let (fresh, info) = validated?;
         info.check_fit(&keeper.app, &self.scopes)?;
         log_outcome(Outcome::Generated, &fresh.token);
-        Ok(UserToken::new(keeper, fresh, Outcome::Generated))
+        Ok(UserToken::new(keeper, fresh, Outcome::Generated, displaced))
     }
 
-    /// Steps 1 to 4, under the store's lock: `None` when only a new login helps.
-    fn reuse_or_refresh(&self, keeper: &Keeper) -> Result<Option<(Fresh, Outcome)>, Error> {
+    /// Steps 1 to 4, under the store's lock. A store that cannot be read is an error, never a
+    /// reason to log in over it.
+    fn reuse_or_refresh(&self, keeper: &Keeper) -> Result<FromStore, Error> {
         let _lock = keeper.store.lock()?;
         let Some(stored) = keeper.store.load()? else {
             log::debug!("twitch-auth: no stored token in {:?}", keeper.store);
-            return Ok(None);
+            return Ok(FromStore::LoginNeeded { stored: None });
+        };
+        let login_needed = FromStore::LoginNeeded {
+            stored: Some(stored.refresh_token.clone()),
         };
         if !stored.expires_by(SystemTime::now()) {
             log::debug!("twitch-auth: validating the stored token");
@@ -454,22 +472,32 @@ impl Helper {
                         token,
                         unsaved: None,
                     };
-                    return Ok(Some((fresh, Outcome::Reused)));
+                    return Ok(FromStore::Usable {
+                        fresh,
+                        outcome: Outcome::Reused,
+                        displaced: None,
+                    });
                 }
                 // A refresh cannot add scopes nor move the token to another app.
                 Validation::Valid(_) => {
                     log::debug!("twitch-auth: the stored token lacks scopes or is another app's");
-                    return Ok(None);
+                    return Ok(login_needed);
                 }
                 Validation::Rejected => log::debug!("twitch-auth: the stored token is invalid"),
             }
         }
         // Saved before it is used, and kept even when it lacks scopes: a login may still fail.
         let Some(fresh) = keeper.refresh(&stored)? else {
-            return Ok(None);
+            return Ok(login_needed);
         };
-        let has_scopes = scope::missing(&self.scopes, &fresh.token.scopes).is_empty();
-        Ok(has_scopes.then_some((fresh, Outcome::Refreshed)))
+        if !scope::missing(&self.scopes, &fresh.token.scopes).is_empty() {
+            return Ok(login_needed);
+        }
+        Ok(FromStore::Usable {
+            fresh,
+            outcome: Outcome::Refreshed,
+            displaced: Some(stored.refresh_token),
+        })
     }
 
     /// Checks the settings, before any request, and ties them to the store and HTTP client.
@@ -496,6 +524,7 @@ impl Helper {
             client,
             store,
             on_refresh: self.on_refresh.clone(),
+            scopes: self.scopes.clone(),
             refresh_margin: self.refresh_margin,
             validate_interval: self.validate_interval,
         })
@@ -523,6 +552,19 @@ impl Helper {
             pages: &self.pages,
         }
     }
+}
+
+/// What the store gave `bind()`, under its lock.
+enum FromStore {
+    /// A pair to use (reused or refreshed); `displaced` is the stored pair's refresh token when
+    /// the pair replaced it (a refresh), for a save that failed.
+    Usable {
+        fresh: Fresh,
+        outcome: Outcome,
+        displaced: Option<RefreshToken>,
+    },
+    /// Only a login helps; `stored` is the refresh token of the pair the store held, if any.
+    LoginNeeded { stored: Option<RefreshToken> },
 }
 
 /// One debug line per `bind()`: how it ended, and for whom (never a token).

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use crate::app::App;
 use crate::oauth::{Client, Refresh, TokenInfo, Validation};
-use crate::{AccessToken, Error, Step, StoredToken, TokenStore};
+use crate::{AccessToken, Error, Scope, Step, StoredToken, TokenStore};
 
 /// Told about every refreshed pair, after it was saved (or kept in memory when the save failed).
 pub(crate) type RefreshCallback = dyn Fn(&StoredToken) + Send + Sync;
@@ -18,6 +18,8 @@ pub(crate) struct Keeper {
     pub(crate) client: Client,
     pub(crate) store: Arc<dyn TokenStore>,
     pub(crate) on_refresh: Option<Arc<RefreshCallback>>,
+    /// The scopes asked for: a pair another program stored is used only if it has them all.
+    pub(crate) scopes: Vec<Scope>,
     /// Refresh this long before the expiry, so a token is never handed out about to expire.
     pub(crate) refresh_margin: Duration,
     /// How often `validate_if_due` validates: Twitch requires hourly.
@@ -85,8 +87,8 @@ impl Keeper {
     /// # Errors
     ///
     /// A failed request, reported at [`Step::ValidateNew`], whose message says the pair was
-    /// saved; or, when it was not and a second try failed too, the save's error, which is then
-    /// the truth that matters.
+    /// saved; or, when it was not and a second try failed too, [`Error::Unsaved`], which
+    /// carries the pair: a pair in hand is never dropped.
     pub(crate) fn validate_new(&self, mut fresh: Fresh) -> Result<(Fresh, TokenInfo), Error> {
         let answer = self.client.validate(&self.app, &fresh.token.access_token);
         if !matches!(answer, Ok(Validation::Valid(_)))
@@ -95,7 +97,15 @@ impl Keeper {
             // The pair is in hand and nowhere else, and without an answer no handle can carry
             // it: one more try to keep it before the failure is reported.
             if self.store.save(&fresh.token).is_err() {
-                return Err(save_error);
+                let validation = match answer {
+                    Ok(_) => Error::NewTokenRejected,
+                    Err(e) => e.at_step(Step::ValidateNew),
+                };
+                return Err(Error::Unsaved {
+                    token: Box::new(fresh.token),
+                    save: Box::new(save_error),
+                    validation: Box::new(validation),
+                });
             }
         }
         let info = match answer {
@@ -118,12 +128,9 @@ impl Keeper {
         self.client.validate(&self.app, access)
     }
 
-    /// Revokes the access token at Twitch and forgets the stored pair. The lock comes first:
-    /// a lock that cannot be had then leaves the token as it was, as the error says.
+    /// `POST revoke` for one access token (its pair goes with it).
     pub(crate) fn revoke(&self, access: &AccessToken) -> Result<(), Error> {
-        let _lock = self.store.lock()?;
-        self.client.revoke(&self.app, access)?;
-        self.store.delete()
+        self.client.revoke(&self.app, access)
     }
 }
 
@@ -133,6 +140,7 @@ impl fmt::Debug for Keeper {
             .field("app", &self.app)
             .field("store", &self.store)
             .field("on_refresh", &self.on_refresh.as_ref().map(|_| ".."))
+            .field("scopes", &self.scopes)
             .field("refresh_margin", &self.refresh_margin)
             .field("validate_interval", &self.validate_interval)
             .finish_non_exhaustive()

@@ -118,6 +118,7 @@ mod http1;
 mod keeper;
 mod listener;
 mod login;
+mod model;
 mod oauth;
 mod redirect;
 mod scope;

@@ -4,7 +4,7 @@
 //! accounts' tokens in a database implement [`TokenStore`] for one account's row.
 
 use std::fmt;
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, TryLockError};
 use std::time::{Duration, SystemTime};
 
 use crate::oauth::{Grant, TokenInfo};
@@ -241,6 +241,20 @@ pub trait TokenStore: Send + Sync + fmt::Debug {
     ///
     /// When the lock cannot be taken, or was not free in time.
     fn lock(&self) -> Result<StoreLock<'_>, Error>;
+
+    /// Takes the lock if no other thread or process holds it, without waiting: `None` when it
+    /// is held elsewhere. Used for what must never wait, such as the save retry of a token that
+    /// is not due.
+    ///
+    /// The default calls [`lock`](Self::lock), and so waits as it does; override it when the
+    /// store can tell at once.
+    ///
+    /// # Errors
+    ///
+    /// When the lock cannot be taken for another reason than being held elsewhere.
+    fn try_lock(&self) -> Result<Option<StoreLock<'_>>, Error> {
+        self.lock().map(Some)
+    }
 }
 
 impl<T: TokenStore + ?Sized> TokenStore for Arc<T> {
@@ -258,6 +272,9 @@ impl<T: TokenStore + ?Sized> TokenStore for Arc<T> {
     }
     fn lock(&self) -> Result<StoreLock<'_>, Error> {
         (**self).lock()
+    }
+    fn try_lock(&self) -> Result<Option<StoreLock<'_>>, Error> {
+        (**self).try_lock()
     }
 }
 
@@ -317,5 +334,12 @@ impl TokenStore for MemoryStore {
         Ok(StoreLock::new(
             self.lock.lock().unwrap_or_else(PoisonError::into_inner),
         ))
+    }
+    fn try_lock(&self) -> Result<Option<StoreLock<'_>>, Error> {
+        Ok(match self.lock.try_lock() {
+            Ok(guard) => Some(StoreLock::new(guard)),
+            Err(TryLockError::Poisoned(poisoned)) => Some(StoreLock::new(poisoned.into_inner())),
+            Err(TryLockError::WouldBlock) => None,
+        })
     }
 }

@@ -1,11 +1,13 @@
 //! What `bind()` returns: a handle that keeps the user token usable for the life of the program.
 
 use std::fmt;
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, TryLockError};
 use std::time::{Duration, Instant, SystemTime};
 
 use crate::keeper::{Fresh, Keeper};
+use crate::model::{self, Act, Decision, Held, Seen};
 use crate::oauth::Validation;
+use crate::scope;
 use crate::{AccessToken, Error, RefreshToken, Scope, StoredToken};
 
 /// How [`Helper::bind`](crate::Helper::bind) obtained the token.
@@ -46,6 +48,10 @@ impl fmt::Display for Outcome {
 /// before anyone gets it. [`validate_if_due`](Self::validate_if_due) validates hourly, as Twitch
 /// requires.
 ///
+/// What the handle does when the store holds something else than it expects (another program
+/// refreshed, logged in or out, the file is half-written) is one table, in the crate's
+/// `model.rs` and in RELIABILITY.md ("The pair model").
+///
 /// ```no_run
 /// use twitch_auth::{Helper, Scope};
 ///
@@ -70,8 +76,8 @@ struct Shared {
     login: String,
     user_id: String,
     outcome: Outcome,
-    /// Held for a whole refresh (the store's lock, requests), so that threads needing one wait
-    /// for its result, and only them: getters take `state` alone.
+    /// Held for a whole refresh, save or revoke (the store's lock, requests), so that threads
+    /// needing one wait for its result, and only them: getters take `state` alone.
     refreshing: Mutex<()>,
     /// Held only to read or replace the state, never across a request or the store's lock.
     state: Mutex<State>,
@@ -79,53 +85,49 @@ struct Shared {
 
 struct State {
     token: StoredToken,
+    /// Saved, unsaved (and what it displaced), or logged out: the model's column.
+    held: Held,
+    /// Logged out by this handle's own `revoke()` (rather than by another program's log out).
+    revoked: bool,
     validated_at: Instant,
     /// The app reported a 401 for the current access token.
     unauthorized: bool,
-    /// Set while the current pair is not in the store (its save failed).
-    unsaved: Option<Unsaved>,
-}
-
-/// A pair the store could not keep: the handle keeps it and saves it again later.
-#[derive(Clone)]
-struct Unsaved {
-    /// The refresh token the store held instead when the save failed, if any: the store still
-    /// holding it means nobody else wrote since, so our pair is the newest.
-    displaced: Option<RefreshToken>,
-    /// When the save was last tried.
-    tried_at: Instant,
+    /// When a save of an unsaved pair was last tried.
+    save_tried_at: Instant,
+    /// The pair came from refreshing a stored pair that did not say whose it is, and Twitch
+    /// could not be asked yet: it is checked before it is handed out.
+    unverified: bool,
+    /// Refresh attempts ended so far, and the last one's error: threads that waited for an
+    /// attempt get its result, instead of each trying again after it.
+    attempts: u64,
+    last_failure: Option<Error>,
 }
 
 /// How often a failed save is tried again by [`UserToken::access_token`].
 const SAVE_RETRY_INTERVAL: Duration = Duration::from_secs(60);
 
-/// Where a refresh of the handle starts from, decided under the store's lock.
-enum Start {
-    /// Another program stored a newer pair that is still fresh: use it as it is.
-    Adopt(StoredToken),
-    /// Refresh this pair, which the store holds (or which is ours and newer, while unsaved).
-    Refresh(StoredToken),
-    /// Another program stored a pair without saying whose it is (pyTwitchAPI's two keys): ask
-    /// Twitch before it is used as this user's.
-    Unknown(StoredToken),
-}
-
 impl UserToken {
     /// The handle for a pair that was just validated, refreshed or generated. A pair the store
-    /// could not keep is kept here, reported on stderr, and saved again later.
-    pub(crate) fn new(keeper: Keeper, fresh: Fresh, outcome: Outcome) -> UserToken {
+    /// could not keep is kept here, reported on stderr, and saved again later; `displaced` is
+    /// what the store held then, read under the lock.
+    pub(crate) fn new(
+        keeper: Keeper,
+        fresh: Fresh,
+        outcome: Outcome,
+        displaced: Option<RefreshToken>,
+    ) -> UserToken {
         let Fresh { token, unsaved } = fresh;
         let client_id = token
             .client_id
             .clone()
             .unwrap_or_else(|| keeper.app.client_id.clone());
-        let unsaved = unsaved.map(|error| {
-            report_unsaved(&error);
-            Unsaved {
-                displaced: keeper.store.load().ok().flatten().map(|t| t.refresh_token),
-                tried_at: Instant::now(),
+        let held = match unsaved {
+            Some(error) => {
+                report_unsaved(&error);
+                Held::Unsaved { displaced }
             }
-        });
+            None => Held::Saved,
+        };
         UserToken {
             shared: Arc::new(Shared {
                 client_id,
@@ -136,9 +138,14 @@ impl UserToken {
                 refreshing: Mutex::new(()),
                 state: Mutex::new(State {
                     token,
+                    held,
+                    revoked: false,
                     validated_at: Instant::now(),
                     unauthorized: false,
-                    unsaved,
+                    save_tried_at: Instant::now(),
+                    unverified: false,
+                    attempts: 0,
+                    last_failure: None,
                 }),
             }),
         }
@@ -150,27 +157,31 @@ impl UserToken {
     /// # Errors
     ///
     /// When a needed refresh fails: transient ([`Error::is_transient`]; the next call tries
-    /// again), or [`Error::LoginRequired`] when Twitch rejects the refresh token.
+    /// again), or [`Error::LoginRequired`] when Twitch rejects the refresh token. After
+    /// [`revoke`](Self::revoke), [`Error::Revoked`].
     pub fn access_token(&self) -> Result<AccessToken, Error> {
+        let shared = &self.shared;
+        if shared.state().unverified {
+            shared.verify()?;
+        }
         let (access, due, retry_save) = {
-            let state = self.state();
-            let due = state.unauthorized
-                || state
-                    .token
-                    .expires_within(self.shared.keeper.refresh_margin);
-            let retry_save = state
-                .unsaved
-                .as_ref()
-                .is_some_and(|u| u.tried_at.elapsed() >= SAVE_RETRY_INTERVAL);
+            let state = shared.state();
+            shared.refuse_if_logged_out(&state)?;
+            let due =
+                state.unauthorized || state.token.expires_within(shared.keeper.refresh_margin);
+            let retry_save = matches!(state.held, Held::Unsaved { .. })
+                && state.save_tried_at.elapsed() >= SAVE_RETRY_INTERVAL;
             (state.token.access_token.clone(), due, retry_save)
         };
         if due {
-            self.refresh(&access)?;
-            return Ok(self.state().token.access_token.clone());
+            shared.refresh(&access)?;
+            let state = shared.state();
+            shared.refuse_if_logged_out(&state)?;
+            return Ok(state.token.access_token.clone());
         }
         if retry_save {
-            // Reported already; the token is usable meanwhile.
-            let _ = self.save();
+            // Reported already; the token is usable meanwhile, and is never held up by it.
+            let _ = shared.save_retry(Wait::No);
         }
         Ok(access)
     }
@@ -204,7 +215,7 @@ impl UserToken {
     /// [`report_unauthorized`](Self::report_unauthorized), reports for a replaced token are
     /// ignored.
     pub fn report_unauthorized_header(&self, authorization: &str) {
-        let mut state = self.state();
+        let mut state = self.shared.state();
         if state.token.access_token.is_carried_by(authorization) {
             state.unauthorized = true;
         }
@@ -214,7 +225,7 @@ impl UserToken {
     /// [`access_token`](Self::access_token) refreshes. Reports for an access token that was
     /// already replaced are ignored, so many threads reporting the same 401 cause one refresh.
     pub fn report_unauthorized(&self, rejected: &AccessToken) {
-        let mut state = self.state();
+        let mut state = self.shared.state();
         if state.token.access_token == *rejected {
             state.unauthorized = true;
         }
@@ -227,18 +238,27 @@ impl UserToken {
     /// [`Error::LoginRequired`] when the token and its refresh token are rejected (end the
     /// user's sessions); a transient error when Twitch could not be asked.
     pub fn validate(&self) -> Result<(), Error> {
-        let access = self.state().token.access_token.clone();
-        match self.shared.keeper.validate(&access)? {
+        let shared = &self.shared;
+        let access = {
+            let state = shared.state();
+            shared.refuse_if_logged_out(&state)?;
+            if state.unverified {
+                drop(state);
+                return shared.verify();
+            }
+            state.token.access_token.clone()
+        };
+        match shared.keeper.validate(&access)? {
             Validation::Valid(info) => {
-                let mut state = self.state();
+                let mut state = shared.state();
                 if state.token.access_token == access {
                     let refresh = state.token.refresh_token.clone();
-                    state.token = StoredToken::validated(access, refresh, info);
+                    state.token = shared.as_mine(StoredToken::validated(access, refresh, info));
                     state.validated_at = Instant::now();
                 }
                 Ok(())
             }
-            Validation::Rejected => self.refresh(&access),
+            Validation::Rejected => shared.refresh(&access),
         }
     }
 
@@ -249,73 +269,58 @@ impl UserToken {
     ///
     /// As [`validate`](Self::validate).
     pub fn validate_if_due(&self) -> Result<bool, Error> {
-        let due = self.state().validated_at.elapsed() >= self.shared.keeper.validate_interval;
+        let due =
+            self.shared.state().validated_at.elapsed() >= self.shared.keeper.validate_interval;
         if due {
             self.validate()?;
         }
         Ok(due)
     }
 
-    /// Logs out: revokes the access token at Twitch and deletes the stored pair.
+    /// Logs out: revokes at Twitch every pair this handle and the store hold (the handle's,
+    /// and another program's if it stored one), then empties the store. After it returns `Ok`,
+    /// the handle hands out no token ([`Error::Revoked`]). It can be called again after an
+    /// error, and on a handle already logged out.
     ///
     /// # Errors
     ///
-    /// When Twitch could not be asked, or the stored pair could not be deleted.
+    /// When Twitch could not be asked (the token the message names stays alive), the lock could
+    /// not be had, the store could not be read (what it holds could not be revoked), or the
+    /// stored pair could not be deleted.
     pub fn revoke(&self) -> Result<(), Error> {
-        let access = self.state().token.access_token.clone();
-        self.shared.keeper.revoke(&access)
+        self.shared.revoke()
     }
 
     /// Whether the store holds the current pair. `false` after a save failed (a full disk, a
     /// directory made read-only): the handle then keeps the pair in memory, keeps using it,
     /// and saves it again at the next refresh, at [`access_token`](Self::access_token) once a
     /// minute, or when you call [`save`](Self::save). The failure was reported on stderr.
+    ///
+    /// A program about to exit while it is `false` should call [`save`](Self::save): an unsaved
+    /// pair ends with the process, and the store still holds the pair it replaced, whose refresh
+    /// token may be spent. (Dropping the last clone tries one save, without waiting for the
+    /// lock.)
     pub fn is_saved(&self) -> bool {
-        self.state().unsaved.is_none()
+        !matches!(self.shared.state().held, Held::Unsaved { .. })
     }
 
     /// Saves the current pair if an earlier save failed ([`is_saved`](Self::is_saved) is
     /// `false`); does nothing otherwise. A pair another program stored since is never
-    /// overwritten: the next refresh uses it instead.
+    /// overwritten: the next refresh uses it instead. A log out since (the store emptied) is
+    /// never undone.
     ///
     /// # Errors
     ///
     /// Why the store still cannot keep the pair ([`Error::File`] names the path and cause), or
-    /// [`Error::StoreChanged`] when another program stored another pair meanwhile.
+    /// [`Error::StoreChanged`] when another program stored another pair, or logged out,
+    /// meanwhile.
     pub fn save(&self) -> Result<(), Error> {
-        let _turn = self.refreshing();
-        let (token, displaced) = {
-            let mut state = self.state();
-            let Some(unsaved) = state.unsaved.as_mut() else {
-                return Ok(());
-            };
-            unsaved.tried_at = Instant::now();
-            let displaced = unsaved.displaced.clone();
-            (state.token.clone(), displaced)
-        };
-        let keeper = &self.shared.keeper;
-        let _lock = keeper.store.lock()?;
-        match keeper.store.load()? {
-            // Still what our pair replaced, or ours already, or nothing: ours is the newest.
-            None => {}
-            Some(stored)
-                if stored.same_pair(&token)
-                    || Some(&stored.refresh_token) == displaced.as_ref() => {}
-            Some(stored) => {
-                let whose = stored.login.or(stored.user_id);
-                return Err(Error::StoreChanged {
-                    stored_login: Some(whose.unwrap_or_else(|| "another session".to_owned())),
-                });
-            }
-        }
-        keeper.store.save(&token)?;
-        self.state().unsaved = None;
-        Ok(())
+        self.shared.save_retry(Wait::Yes)
     }
 
     /// The current refresh token.
     pub fn refresh_token(&self) -> RefreshToken {
-        self.state().token.refresh_token.clone()
+        self.shared.state().token.refresh_token.clone()
     }
 
     /// The user's login name, for example `twitchdev`.
@@ -335,154 +340,458 @@ impl UserToken {
 
     /// Every scope the token holds (at least the requested ones), sorted.
     pub fn scopes(&self) -> Vec<Scope> {
-        self.state().token.scopes.clone()
+        self.shared.state().token.scopes.clone()
     }
 
     /// When the current access token expires; `None` for a token that does not expire.
     pub fn expires_at(&self) -> Option<SystemTime> {
-        self.state().token.expires_at
+        self.shared.state().token.expires_at
     }
 
     /// Whether `bind()` reused, refreshed or generated the token.
     pub fn outcome(&self) -> Outcome {
         self.shared.outcome
     }
+}
 
-    /// Replaces the access token `seen`, under the store's lock, one thread at a time.
-    ///
-    /// The store is re-read first: another program (a CLI, a cron job) may have refreshed
-    /// since this handle last did, spending the refresh token held here. Whenever the store
-    /// holds another pair, that pair is used; the handle's own refresh token is sent only
-    /// while it is the stored one (or while the store could not be written and ours is newer).
+/// Whether a save retry may wait for the lock.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Wait {
+    Yes,
+    No,
+}
+
+impl Shared {
+    /// Replaces the access token `seen`, one thread at a time. A thread that waited while
+    /// another's attempt failed gets that attempt's error: a failure costs one attempt, and a
+    /// wait is bounded by one attempt, not by the number of threads.
     fn refresh(&self, seen: &AccessToken) -> Result<(), Error> {
+        let before = self.state().attempts;
         let _turn = self.refreshing();
-        let (mine, unsaved) = {
+        {
             let state = self.state();
+            self.refuse_if_logged_out(&state)?;
             if state.token.access_token != *seen {
                 return Ok(()); // another thread refreshed while this one waited
             }
-            (state.token.clone(), state.unsaved.clone())
+            if state.attempts != before
+                && let Some(failure) = &state.last_failure
+            {
+                return Err(failure.duplicate());
+            }
+        }
+        let result = self.refresh_under_lock();
+        let mut state = self.state();
+        state.attempts += 1;
+        state.last_failure = result.as_ref().err().map(Error::duplicate);
+        result
+    }
+
+    /// The refresh, decided by the model from one read of the store under its lock.
+    fn refresh_under_lock(&self) -> Result<(), Error> {
+        let store = &self.keeper.store;
+        let _lock = store.lock()?;
+        let stored = store.load();
+        let (mine, held) = self.mine_and_held();
+        let seen = self.classify(&stored, &mine, &held);
+        let decision = model::decide(Act::Refresh, &held, seen);
+        log::debug!("twitch-auth: refresh: the store holds {seen:?}: {decision:?}");
+        let stored = match stored {
+            Ok(stored) => stored,
+            Err(e) => return Err(e), // unreadable: refused, nothing sent
         };
-        let keeper = &self.shared.keeper;
-        let _lock = keeper.store.lock()?;
-        let stored = keeper.store.load()?;
-        // What the store holds now, which a failed save below leaves there: the pair to tell
-        // apart from one another program writes later.
+        // What the store holds now, which a failed save below leaves there.
         let in_store = stored.as_ref().map(|s| s.refresh_token.clone());
-        let fresh = match self.start(mine, stored, unsaved.as_ref())? {
-            Start::Adopt(token) => {
+        let fresh = match (decision, stored) {
+            (Decision::LogOutSeen, _) => return Err(self.log_out_seen(&mine, &held)),
+            (Decision::RefreshMine, _) => {
+                if seen == Seen::Mine {
+                    self.state().held = Held::Saved;
+                }
+                self.refresh_from(&mine, &in_store)?
+            }
+            (Decision::AdoptStored | Decision::AdoptStoredRevokeMine, Some(stored)) => {
                 log::debug!("twitch-auth: using the pair another program stored");
                 Fresh {
-                    token,
+                    token: stored,
                     unsaved: None,
                 }
             }
-            Start::Refresh(from) => self.refresh_from(&from)?,
-            Start::Unknown(stored) => self.use_unknown(stored)?,
+            (Decision::RefreshStored | Decision::RefreshStoredRevokeMine, Some(stored)) => {
+                self.refresh_from(&self.as_mine(stored), &in_store)?
+            }
+            (Decision::Identify, Some(stored)) => self.identify(stored, &in_store)?,
+            (_, stored) => return Err(self.refusal(seen, stored.as_ref())),
         };
-        let mut token = fresh.token;
-        // The store may not know whose token it is; this handle does.
-        token.client_id = Some(self.shared.client_id.clone());
-        token.user_id = Some(self.shared.user_id.clone());
-        token.login = Some(self.shared.login.clone());
-        let mut state = self.state();
-        state.unsaved = fresh.unsaved.is_some().then(|| Unsaved {
-            displaced: in_store,
-            tried_at: Instant::now(),
-        });
-        state.token = token;
-        state.unauthorized = false;
-        state.validated_at = Instant::now();
+        if matches!(
+            decision,
+            Decision::AdoptStoredRevokeMine
+                | Decision::RefreshStoredRevokeMine
+                | Decision::Identify
+        ) && matches!(held, Held::Unsaved { .. })
+        {
+            // Nobody else knows the handle's unsaved pair, and nobody will use it now.
+            self.revoke_quietly(&mine);
+        }
+        self.replace(fresh, in_store);
         Ok(())
     }
 
-    /// Refreshes `from` (the stored pair, or ours while unsaved); a failed save is reported.
-    fn refresh_from(&self, from: &StoredToken) -> Result<Fresh, Error> {
-        let fresh = self
-            .shared
-            .keeper
-            .refresh(from)?
-            .ok_or(Error::LoginRequired)?;
-        if let Some(error) = &fresh.unsaved {
-            report_unsaved(error);
+    /// What the store holds, compared with what the handle holds: the model's row.
+    fn classify(
+        &self,
+        stored: &Result<Option<StoredToken>, Error>,
+        mine: &StoredToken,
+        held: &Held,
+    ) -> Seen {
+        let stored = match stored {
+            Err(_) => return Seen::Unreadable,
+            Ok(None) => return Seen::Nothing,
+            Ok(Some(stored)) => stored,
+        };
+        if stored.same_pair(mine) {
+            return Seen::Mine;
         }
-        Ok(fresh)
+        if let Held::Unsaved {
+            displaced: Some(displaced),
+        } = held
+            && stored.refresh_token == *displaced
+        {
+            return Seen::Displaced;
+        }
+        let names_another = stored.user_id.as_ref().is_some_and(|u| *u != self.user_id)
+            || stored
+                .client_id
+                .as_ref()
+                .is_some_and(|c| *c != self.client_id);
+        let known = stored.user_id.is_some()
+            && stored.client_id.is_some()
+            && (!stored.scopes.is_empty() || self.keeper.scopes.is_empty());
+        if names_another || (known && self.foreign(stored).is_some()) {
+            Seen::Foreign
+        } else if !known {
+            Seen::Unknown
+        } else if stored.expires_within(self.keeper.refresh_margin) {
+            Seen::NewerDue
+        } else {
+            Seen::NewerFresh
+        }
     }
 
-    /// The pair another program stored without saying whose it is, once Twitch said it is
-    /// this handle's user's: as it is while fresh, else refreshed.
-    fn use_unknown(&self, stored: StoredToken) -> Result<Fresh, Error> {
-        let keeper = &self.shared.keeper;
-        let fresh = match keeper.validate(&stored.access_token)? {
+    /// Why a pair whose owner, app and scopes are known cannot be this handle's: another
+    /// user's, another app's, an app token, or one without a wanted scope.
+    fn foreign(&self, token: &StoredToken) -> Option<Error> {
+        if let Some(client_id) = &token.client_id
+            && *client_id != self.client_id
+        {
+            return Some(Error::WrongClient {
+                token_client_id: client_id.clone(),
+            });
+        }
+        match &token.user_id {
+            None => return Some(Error::NotUserToken),
+            Some(id) if *id != self.user_id => {
+                return Some(Error::StoreChanged {
+                    stored_login: Some(token.login.clone().unwrap_or_else(|| id.clone())),
+                });
+            }
+            Some(_) => {}
+        }
+        let missing = scope::missing(&self.keeper.scopes, &token.scopes);
+        (!missing.is_empty()).then_some(Error::MissingScopes { missing })
+    }
+
+    /// The error of a refused action, saying truly what the store holds.
+    fn refusal(&self, seen: Seen, stored: Option<&StoredToken>) -> Error {
+        if matches!(self.state().held, Held::LoggedOut) {
+            return self.logged_out_error();
+        }
+        match (seen, stored) {
+            (Seen::Foreign, Some(stored)) => {
+                self.foreign(stored).unwrap_or_else(|| Error::StoreChanged {
+                    stored_login: Some("another session".to_owned()),
+                })
+            }
+            (Seen::Nothing, _) | (_, None) => Error::StoreChanged { stored_login: None },
+            (_, Some(stored)) => Error::StoreChanged {
+                stored_login: Some(
+                    stored
+                        .login
+                        .clone()
+                        .or_else(|| stored.user_id.clone())
+                        .unwrap_or_else(|| "another session".to_owned()),
+                ),
+            },
+        }
+    }
+
+    /// Another program logged out: the handle follows, and its unsaved pair, which only it
+    /// knows, is revoked rather than written back.
+    fn log_out_seen(&self, mine: &StoredToken, held: &Held) -> Error {
+        if matches!(held, Held::Unsaved { .. }) {
+            self.revoke_quietly(mine);
+        }
+        self.state().held = Held::LoggedOut;
+        Error::StoreChanged { stored_login: None }
+    }
+
+    /// Refreshes `from` (the stored pair, or ours while it is the newest). A failed save is
+    /// reported; a pair that could be neither saved nor validated is kept by the handle,
+    /// unverified, and saved and checked later.
+    fn refresh_from(
+        &self,
+        from: &StoredToken,
+        in_store: &Option<RefreshToken>,
+    ) -> Result<Fresh, Error> {
+        match self.keeper.refresh(from) {
+            Ok(Some(fresh)) => {
+                if let Some(error) = &fresh.unsaved {
+                    report_unsaved(error);
+                }
+                if fresh.token.user_id.is_some()
+                    && let Some(e) = self.foreign(&fresh.token)
+                {
+                    // A pair of unknown owner, refreshed to learn whose it is (and saved).
+                    return Err(e);
+                }
+                Ok(fresh)
+            }
+            Ok(None) => Err(Error::LoginRequired),
+            Err(error) => {
+                if let Some(token) = error.unsaved_token() {
+                    report_unsaved(&error);
+                    let mut state = self.state();
+                    state.token = token.clone();
+                    state.held = Held::Unsaved {
+                        displaced: in_store.clone(),
+                    };
+                    state.unverified = true;
+                    state.save_tried_at = Instant::now();
+                }
+                Err(error)
+            }
+        }
+    }
+
+    /// A stored pair that does not say whose it is: Twitch is asked first; an expired one can
+    /// only tell by being refreshed (with its own refresh token, the stored one).
+    fn identify(
+        &self,
+        stored: StoredToken,
+        in_store: &Option<RefreshToken>,
+    ) -> Result<Fresh, Error> {
+        match self.keeper.validate(&stored.access_token)? {
             Validation::Valid(info) => {
-                self.check_owner(&info.user_id, &info.login)?;
                 let (access, refresh) = (stored.access_token, stored.refresh_token);
                 let token = StoredToken::validated(access, refresh, info);
-                if token.expires_within(keeper.refresh_margin) {
-                    self.refresh_from(&token)?
+                if let Some(e) = self.foreign(&token) {
+                    return Err(e);
+                }
+                if token.expires_within(self.keeper.refresh_margin) {
+                    self.refresh_from(&token, in_store)
                 } else {
-                    Fresh {
+                    Ok(Fresh {
                         token,
                         unsaved: None,
-                    }
+                    })
                 }
             }
-            // Expired: only its refresh tells whose it is. It is the stored pair, so its refresh
-            // token is the one to send.
-            Validation::Rejected => self.refresh_from(&stored)?,
-        };
-        self.check_owner(&fresh.token.user_id, &fresh.token.login)?;
-        Ok(fresh)
+            Validation::Rejected => self.refresh_from(&stored, in_store),
+        }
     }
 
-    /// [`Error::StoreChanged`] unless the user Twitch named is this handle's.
-    fn check_owner(&self, user_id: &Option<String>, login: &Option<String>) -> Result<(), Error> {
-        match user_id {
-            Some(id) if *id != self.shared.user_id => Err(Error::StoreChanged {
-                stored_login: Some(login.clone().unwrap_or_else(|| id.clone())),
-            }),
+    /// Checks an unverified pair with Twitch before it is handed out.
+    fn verify(&self) -> Result<(), Error> {
+        let _turn = self.refreshing();
+        let token = {
+            let state = self.state();
+            if !state.unverified {
+                return Ok(());
+            }
+            state.token.clone()
+        };
+        match self.keeper.validate(&token.access_token)? {
+            Validation::Valid(info) => {
+                let checked = StoredToken::validated(token.access_token, token.refresh_token, info);
+                if let Some(e) = self.foreign(&checked) {
+                    // Another user's pair, refreshed from the store: theirs to have back.
+                    let mut state = self.state();
+                    state.token = checked;
+                    state.unverified = false;
+                    drop(state);
+                    drop(_turn);
+                    let _ = self.save_retry(Wait::Yes);
+                    self.state().held = Held::LoggedOut;
+                    return Err(e);
+                }
+                let mut state = self.state();
+                state.token = self.as_mine(checked);
+                state.unverified = false;
+                state.validated_at = Instant::now();
+                Ok(())
+            }
+            // Expired since: its refresh will tell whose it is.
+            Validation::Rejected => {
+                self.state().unauthorized = true;
+                Ok(())
+            }
+        }
+    }
+
+    /// Saves an unsaved pair where the model says so. `Wait::No` never waits: not for another
+    /// thread's refresh, nor for the store's lock.
+    fn save_retry(&self, wait: Wait) -> Result<(), Error> {
+        let _turn = match wait {
+            Wait::Yes => self.refreshing(),
+            Wait::No => match self.refreshing.try_lock() {
+                Ok(turn) => turn,
+                Err(TryLockError::Poisoned(poisoned)) => poisoned.into_inner(),
+                Err(TryLockError::WouldBlock) => return Ok(()),
+            },
+        };
+        {
+            let mut state = self.state();
+            match state.held {
+                Held::Saved => return Ok(()),
+                Held::LoggedOut => return Err(self.logged_out_error_for(&state)),
+                Held::Unsaved { .. } => state.save_tried_at = Instant::now(),
+            }
+        }
+        let store = &self.keeper.store;
+        let _lock = match wait {
+            Wait::Yes => store.lock()?,
+            Wait::No => match store.try_lock()? {
+                Some(lock) => lock,
+                None => return Ok(()),
+            },
+        };
+        let stored = store.load();
+        let (mine, held) = self.mine_and_held();
+        let seen = self.classify(&stored, &mine, &held);
+        let stored = stored?;
+        match model::decide(Act::SaveRetry, &held, seen) {
+            Decision::NothingToDo => Ok(()),
+            Decision::MarkSaved => {
+                self.state().held = Held::Saved;
+                Ok(())
+            }
+            Decision::WriteMine => {
+                store.save(&mine)?;
+                self.state().held = Held::Saved;
+                Ok(())
+            }
+            Decision::LogOutSeen => Err(self.log_out_seen(&mine, &held)),
+            _ => Err(self.refusal(seen, stored.as_ref())),
+        }
+    }
+
+    /// `revoke()`, decided by the model from one read of the store under its lock.
+    fn revoke(&self) -> Result<(), Error> {
+        let _turn = self.refreshing();
+        let store = &self.keeper.store;
+        let _lock = store.lock()?;
+        let stored = store.load();
+        let (mine, held) = self.mine_and_held();
+        let seen = self.classify(&stored, &mine, &held);
+        // Unreadable: what it holds cannot be revoked, so nothing is.
+        let stored = stored?;
+        let decision = model::decide(Act::Revoke, &held, seen);
+        log::debug!("twitch-auth: revoke: the store holds {seen:?}: {decision:?}");
+        if matches!(
+            decision,
+            Decision::RevokeMine | Decision::RevokeMineAndStored
+        ) {
+            self.keeper.revoke(&mine.access_token)?;
+            let mut state = self.state();
+            state.held = Held::LoggedOut;
+            state.revoked = true;
+        }
+        if matches!(
+            decision,
+            Decision::RevokeMineAndStored | Decision::RevokeStored
+        ) && let Some(stored) = &stored
+        {
+            self.revoke_as_its_app(stored)?;
+        }
+        if stored.is_some() {
+            store.delete()?;
+        }
+        Ok(())
+    }
+
+    /// Revokes a stored pair with the client id it was issued to, when the store says.
+    fn revoke_as_its_app(&self, token: &StoredToken) -> Result<(), Error> {
+        match &token.client_id {
+            Some(client_id) if *client_id != self.keeper.app.client_id => {
+                let mut app = self.keeper.app.clone();
+                app.client_id = client_id.clone();
+                self.keeper.client.revoke(&app, &token.access_token)
+            }
+            _ => self.keeper.revoke(&token.access_token),
+        }
+    }
+
+    /// Revokes a pair nobody will use, as well as can be: a failure leaves it to expire.
+    fn revoke_quietly(&self, token: &StoredToken) {
+        if let Err(e) = self.keeper.revoke(&token.access_token) {
+            log::debug!("twitch-auth: could not revoke an abandoned pair: {e}");
+        }
+    }
+
+    /// Puts a pair just obtained in place, saved or not (then what it displaced, read under the
+    /// lock, is remembered).
+    fn replace(&self, fresh: Fresh, in_store: Option<RefreshToken>) {
+        let token = self.as_mine(fresh.token);
+        let mut state = self.state();
+        state.held = match fresh.unsaved {
+            Some(_) => Held::Unsaved {
+                displaced: in_store,
+            },
+            None => Held::Saved,
+        };
+        state.token = token;
+        state.unauthorized = false;
+        state.unverified = false;
+        state.validated_at = Instant::now();
+        state.save_tried_at = Instant::now();
+    }
+
+    /// `token`, labelled with this handle's user and app: a store may not say whose it is,
+    /// the handle does (once the model has said the pair is this user's).
+    fn as_mine(&self, mut token: StoredToken) -> StoredToken {
+        token.client_id = Some(self.client_id.clone());
+        token.user_id = Some(self.user_id.clone());
+        token.login = Some(self.login.clone());
+        token
+    }
+
+    fn mine_and_held(&self) -> (StoredToken, Held) {
+        let state = self.state();
+        (state.token.clone(), state.held.clone())
+    }
+
+    fn refuse_if_logged_out(&self, state: &State) -> Result<(), Error> {
+        match state.held {
+            Held::LoggedOut => Err(self.logged_out_error_for(state)),
             _ => Ok(()),
         }
     }
 
-    /// Decides, from what the store holds now, which pair a refresh starts from.
-    fn start(
-        &self,
-        mine: StoredToken,
-        stored: Option<StoredToken>,
-        unsaved: Option<&Unsaved>,
-    ) -> Result<Start, Error> {
-        let displaced = unsaved.and_then(|u| u.displaced.as_ref());
-        let stored = match stored {
-            Some(stored) if stored.same_pair(&mine) => return Ok(Start::Refresh(mine)),
-            // Our pair replaced the stored one, but could not be saved: ours is the newest.
-            Some(stored) if displaced == Some(&stored.refresh_token) => {
-                return Ok(Start::Refresh(mine));
-            }
-            None if unsaved.is_some() => return Ok(Start::Refresh(mine)),
-            // Logged out elsewhere (or the file was removed): our refresh token may be revoked
-            // or spent, and is not sent on a guess.
-            None => return Err(Error::StoreChanged { stored_login: None }),
-            Some(stored) => stored,
-        };
-        self.check_owner(&stored.user_id, &stored.login)?;
-        if stored.user_id.is_none() {
-            return Ok(Start::Unknown(stored));
-        }
-        let mut stored = stored;
-        stored.client_id = Some(self.shared.client_id.clone());
-        stored.user_id = Some(self.shared.user_id.clone());
-        stored.login = Some(self.shared.login.clone());
-        if stored.expires_within(self.shared.keeper.refresh_margin) {
-            Ok(Start::Refresh(stored))
+    fn logged_out_error(&self) -> Error {
+        let state = self.state();
+        self.logged_out_error_for(&state)
+    }
+
+    fn logged_out_error_for(&self, state: &State) -> Error {
+        if state.revoked {
+            Error::Revoked
         } else {
-            Ok(Start::Adopt(stored))
+            Error::StoreChanged { stored_login: None }
         }
     }
 
     fn refreshing(&self) -> MutexGuard<'_, ()> {
-        self.shared
-            .refreshing
+        self.refreshing
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
     }
@@ -490,20 +799,28 @@ impl UserToken {
     fn state(&self) -> MutexGuard<'_, State> {
         // A panic in another thread (say, in an on_refresh callback) must not make the token
         // unusable: the state is only replaced whole, so it is never half-updated.
-        self.shared
-            .state
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// The end of the last clone: an unsaved pair would end with it, so one save is tried, without
+/// waiting for a lock.
+impl Drop for Shared {
+    fn drop(&mut self) {
+        if matches!(self.state().held, Held::Unsaved { .. }) && self.save_retry(Wait::No).is_err() {
+            log::warn!("twitch-auth: an unsaved token pair ends with its last handle");
+        }
     }
 }
 
 /// Tells the user, once per failure, that a new pair is kept in memory only. stderr, since a
 /// lost pair can cost a login and nothing else would say so; `is_saved` tells the program.
 fn report_unsaved(error: &Error) {
-    log::warn!("twitch-auth: {error}; the new token is kept in memory and saved again later");
+    log::warn!("twitch-auth: {error}; the new token is kept in memory only until it is saved");
     eprintln!(
-        "twitch-auth: {error}; the new token is kept in memory and saved again later \
-         (UserToken::is_saved)"
+        "twitch-auth: {error}; the new token is kept in memory only, and saved again at the \
+         next refresh or UserToken::save (a program about to exit should call it: \
+         UserToken::is_saved)"
     );
 }
 
