@@ -11,8 +11,9 @@
 //! - **saved**: its pair is the one it last saw stored (or stored itself);
 //! - **unsaved**: its pair could not be saved; it remembers the refresh token the store held when
 //!   that pair was made (*displaced*, read under the lock then), or that the store held nothing;
-//! - **logged out**: its own `revoke()` succeeded, or it saw another program's log out: it hands
-//!   out no token and writes no pair.
+//! - **logged out**: its own `revoke()` succeeded, or it saw another program's log out (then it
+//!   revokes its own pair too): it hands out no token and writes no pair. If revoking its own
+//!   pair failed, a later `revoke()` revokes it as a saved handle's.
 //!
 //! # What the store holds, compared with the handle
 //!
@@ -57,7 +58,8 @@
 //! program logged out. The handle's pair is revoked rather than written back. When the store held
 //! nothing then either (a login into an empty store), the cells are *refresh mine* and *write
 //! mine*.
-//! (2) When the store holds a pair; nothing to do when it holds none; refuse when unreadable.
+//! (2) When the store holds a pair; nothing to do when it holds none; refuse when unreadable. A
+//! logged-out handle whose own pair could not be revoked then is revoked as a saved one.
 //!
 //! What the words mean:
 //!
@@ -71,7 +73,8 @@
 //! - *refuse*: nothing is sent or written; the error says why (another user, app or scopes;
 //!   a store that could not be read; a log out).
 //! - *log out seen*: [`Error::StoreChanged`](crate::Error::StoreChanged) with no login; the
-//!   handle is logged out from then on.
+//!   handle revokes its own pair (another program's log out may have left it alive) and is
+//!   logged out from then on.
 //! - *revoke*: every pair named is revoked at Twitch, then the store is emptied and the handle
 //!   is logged out. An unreadable store is refused, since what it holds cannot be revoked.
 //!
@@ -100,7 +103,10 @@ pub(crate) enum Held {
     Unsaved {
         displaced: Option<RefreshToken>,
     },
-    LoggedOut,
+    /// `mine_alive`: revoking the handle's own pair failed, so it may still be alive.
+    LoggedOut {
+        mine_alive: bool,
+    },
 }
 
 /// What the store holds, compared with what the handle holds (see the module docs).
@@ -150,7 +156,7 @@ pub(crate) fn decide(act: Act, held: &Held, seen: Seen) -> Decision {
     use Decision as D;
     use Seen as S;
     match (act, held) {
-        (Act::Revoke, Held::LoggedOut) => match seen {
+        (Act::Revoke, Held::LoggedOut { mine_alive: false }) => match seen {
             S::Nothing => D::NothingToDo,
             S::Unreadable => D::Refuse,
             _ => D::RevokeStored,
@@ -160,7 +166,7 @@ pub(crate) fn decide(act: Act, held: &Held, seen: Seen) -> Decision {
             S::Unreadable => D::Refuse,
             _ => D::RevokeMineAndStored,
         },
-        (_, Held::LoggedOut) => D::Refuse,
+        (_, Held::LoggedOut { .. }) => D::Refuse,
         (Act::SaveRetry, Held::Saved) => D::NothingToDo,
         (Act::SaveRetry, Held::Unsaved { displaced }) => match seen {
             S::Nothing if displaced.is_none() => D::WriteMine,
@@ -211,7 +217,7 @@ mod tests {
             let helds: Vec<Held> = match cells[0] {
                 "saved" => vec![Held::Saved],
                 "unsaved" => vec![displacing()],
-                "logged out" => vec![Held::LoggedOut],
+                "logged out" => vec![Held::LoggedOut { mine_alive: false }],
                 other => panic!("unknown held {other:?}"),
             };
             let seens: Vec<Seen> = match cells[1] {

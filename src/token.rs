@@ -87,8 +87,9 @@ struct State {
     token: StoredToken,
     /// Saved, unsaved (and what it displaced), or logged out: the model's column.
     held: Held,
-    /// Logged out by this handle's own `revoke()` (rather than by another program's log out).
-    revoked: bool,
+    /// Why the handle ended (its own `revoke()`, a log out elsewhere, another user's pair):
+    /// what every later call returns.
+    ended_by: Option<Error>,
     validated_at: Instant,
     /// The app reported a 401 for the current access token.
     unauthorized: bool,
@@ -139,7 +140,7 @@ impl UserToken {
                 state: Mutex::new(State {
                     token,
                     held,
-                    revoked: false,
+                    ended_by: None,
                     validated_at: Instant::now(),
                     unauthorized: false,
                     save_tried_at: Instant::now(),
@@ -403,7 +404,7 @@ impl Shared {
         // What the store holds now, which a failed save below leaves there.
         let in_store = stored.as_ref().map(|s| s.refresh_token.clone());
         let fresh = match (decision, stored) {
-            (Decision::LogOutSeen, _) => return Err(self.log_out_seen(&mine, &held)),
+            (Decision::LogOutSeen, _) => return Err(self.log_out_seen(&mine)),
             (Decision::RefreshMine, _) => {
                 if seen == Seen::Mine {
                     self.state().held = Held::Saved;
@@ -412,8 +413,13 @@ impl Shared {
             }
             (Decision::AdoptStored | Decision::AdoptStoredRevokeMine, Some(stored)) => {
                 log::debug!("twitch-auth: using the pair another program stored");
+                let token = self.as_mine(stored);
+                // The handle's pair changed: a mirror of it must hear so as of a refresh.
+                if let Some(on_refresh) = &self.keeper.on_refresh {
+                    on_refresh(&token);
+                }
                 Fresh {
-                    token: stored,
+                    token,
                     unsaved: None,
                 }
             }
@@ -503,7 +509,7 @@ impl Shared {
 
     /// The error of a refused action, saying truly what the store holds.
     fn refusal(&self, seen: Seen, stored: Option<&StoredToken>) -> Error {
-        if matches!(self.state().held, Held::LoggedOut) {
+        if matches!(self.state().held, Held::LoggedOut { .. }) {
             return self.logged_out_error();
         }
         match (seen, stored) {
@@ -525,14 +531,22 @@ impl Shared {
         }
     }
 
-    /// Another program logged out: the handle follows, and its unsaved pair, which only it
-    /// knows, is revoked rather than written back.
-    fn log_out_seen(&self, mine: &StoredToken, held: &Held) -> Error {
-        if matches!(held, Held::Unsaved { .. }) {
-            self.revoke_quietly(mine);
-        }
-        self.state().held = Held::LoggedOut;
-        Error::StoreChanged { stored_login: None }
+    /// Another program logged out: the handle follows. Its pair is revoked rather than written
+    /// back (an unsaved one only it knows; a saved one the log out may have left alive).
+    fn log_out_seen(&self, mine: &StoredToken) -> Error {
+        let mine_alive = !self.revoke_quietly(mine);
+        self.end(
+            Held::LoggedOut { mine_alive },
+            Error::StoreChanged { stored_login: None },
+        )
+    }
+
+    /// Ends the handle: from now on every call returns `why`, which is returned.
+    fn end(&self, held: Held, why: Error) -> Error {
+        let mut state = self.state();
+        state.held = held;
+        state.ended_by = Some(why.duplicate());
+        why
     }
 
     /// Refreshes `from` (the stored pair, or ours while it is the newest). A failed save is
@@ -614,15 +628,12 @@ impl Shared {
             Validation::Valid(info) => {
                 let checked = StoredToken::validated(token.access_token, token.refresh_token, info);
                 if let Some(e) = self.foreign(&checked) {
-                    // Another user's pair, refreshed from the store: theirs to have back.
-                    let mut state = self.state();
-                    state.token = checked;
-                    state.unverified = false;
-                    drop(state);
+                    // Another user's pair, refreshed from the store: theirs to have back, and
+                    // never this handle's to hand out.
+                    self.state().token = checked;
                     drop(_turn);
                     let _ = self.save_retry(Wait::Yes);
-                    self.state().held = Held::LoggedOut;
-                    return Err(e);
+                    return Err(self.end(Held::LoggedOut { mine_alive: false }, e));
                 }
                 let mut state = self.state();
                 state.token = self.as_mine(checked);
@@ -653,7 +664,7 @@ impl Shared {
             let mut state = self.state();
             match state.held {
                 Held::Saved => return Ok(()),
-                Held::LoggedOut => return Err(self.logged_out_error_for(&state)),
+                Held::LoggedOut { .. } => return Err(self.logged_out_error_for(&state)),
                 Held::Unsaved { .. } => state.save_tried_at = Instant::now(),
             }
         }
@@ -680,7 +691,7 @@ impl Shared {
                 self.state().held = Held::Saved;
                 Ok(())
             }
-            Decision::LogOutSeen => Err(self.log_out_seen(&mine, &held)),
+            Decision::LogOutSeen => Err(self.log_out_seen(&mine)),
             _ => Err(self.refusal(seen, stored.as_ref())),
         }
     }
@@ -702,9 +713,7 @@ impl Shared {
             Decision::RevokeMine | Decision::RevokeMineAndStored
         ) {
             self.keeper.revoke(&mine.access_token)?;
-            let mut state = self.state();
-            state.held = Held::LoggedOut;
-            state.revoked = true;
+            self.end(Held::LoggedOut { mine_alive: false }, Error::Revoked);
         }
         if matches!(
             decision,
@@ -732,9 +741,14 @@ impl Shared {
     }
 
     /// Revokes a pair nobody will use, as well as can be: a failure leaves it to expire.
-    fn revoke_quietly(&self, token: &StoredToken) {
-        if let Err(e) = self.keeper.revoke(&token.access_token) {
-            log::debug!("twitch-auth: could not revoke an abandoned pair: {e}");
+    /// Returns whether it is gone.
+    fn revoke_quietly(&self, token: &StoredToken) -> bool {
+        match self.keeper.revoke(&token.access_token) {
+            Ok(()) => true,
+            Err(e) => {
+                log::debug!("twitch-auth: could not revoke a pair nobody will use: {e}");
+                false
+            }
         }
     }
 
@@ -772,7 +786,7 @@ impl Shared {
 
     fn refuse_if_logged_out(&self, state: &State) -> Result<(), Error> {
         match state.held {
-            Held::LoggedOut => Err(self.logged_out_error_for(state)),
+            Held::LoggedOut { .. } => Err(self.logged_out_error_for(state)),
             _ => Ok(()),
         }
     }
@@ -783,10 +797,9 @@ impl Shared {
     }
 
     fn logged_out_error_for(&self, state: &State) -> Error {
-        if state.revoked {
-            Error::Revoked
-        } else {
-            Error::StoreChanged { stored_login: None }
+        match &state.ended_by {
+            Some(why) => why.duplicate(),
+            None => Error::StoreChanged { stored_login: None },
         }
     }
 
