@@ -41,6 +41,8 @@ const SAVE_RESERVE: usize = 16 * 1024;
 ///
 /// A token file on a read-only mount (a mounted secret) is still read and its token reused;
 /// only a refresh or a login, whose result could not be kept, is refused before any request.
+/// So is one on a token file bind-mounted on its own (a container's single-file volume), which
+/// no rename can replace: mount its directory instead.
 ///
 /// On Unix the file is created mode 0600 and missing directories 0700. Windows has no mode
 /// bits: the directory's access list decides who can read the file, so keep it under the
@@ -122,7 +124,8 @@ impl TokenStore for FileStore {
 
     /// Creates, writes and syncs a temporary file of 16 KiB beside the token
     /// file, then removes it: a read-only mount, a directory the process may not write to, or
-    /// a full disk fail here, before a refresh token or a login code is spent.
+    /// a full disk fail here, before a refresh token or a login code is spent. So does a token
+    /// file that is a mount point of its own, which a save could not replace.
     fn prepare_save(&self) -> Result<(), Error> {
         (|| {
             check_path(&self.path)?;
@@ -131,7 +134,8 @@ impl TokenStore for FileStore {
             let temp = temp_path(&self.path);
             let written = write_synced(&temp, &[b' '; SAVE_RESERVE]);
             let _ = fs::remove_file(&temp);
-            written
+            written?;
+            refuse_mount_point(&self.path)
         })()
         .map_err(|e| self.error(FileAction::Write, e))
     }
@@ -212,6 +216,37 @@ fn refuse_read_only_file(path: &Path) -> io::Result<()> {
             "the token file is read-only (its read-only attribute is set); clear it",
         ));
     }
+    Ok(())
+}
+
+/// A token file bind-mounted on its own (Docker's `-v ./user_token.json:/app/user_token.json`,
+/// a Kubernetes `subPath`) can be written in place but never replaced: the rename of a save
+/// would fail ("Device or resource busy") after the refresh token was spent, and the next start
+/// would send that spent token again. Unix tells such a file by a hard link to it beside it,
+/// which fails with EXDEV across mount points even within one file system; the link, under a
+/// temporary name the sweep knows, is removed at once. Any other failure of the link (a file
+/// system without hard links, a file the process does not own) tells nothing: no refusal.
+#[cfg(unix)]
+fn refuse_mount_point(path: &Path) -> io::Result<()> {
+    let probe = temp_path(path);
+    match fs::hard_link(path, &probe) {
+        Ok(()) => {
+            let _ = fs::remove_file(&probe);
+            Ok(())
+        }
+        Err(e) if e.raw_os_error() == Some(libc::EXDEV) => Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "the token file is a mount point (a file bind-mounted on its own), so it cannot be \
+             replaced atomically: mount its directory instead",
+        )),
+        Err(_) => Ok(()),
+    }
+}
+
+/// Windows has no counterpart: it mounts volumes on empty directories only, never a single
+/// file over another, so a token file there can always be replaced.
+#[cfg(not(unix))]
+fn refuse_mount_point(_: &Path) -> io::Result<()> {
     Ok(())
 }
 
