@@ -8,7 +8,7 @@
 
 use std::ffi::{OsStr, OsString};
 use std::fs::{self, File, OpenOptions};
-use std::io::{self, Read, Write};
+use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant, UNIX_EPOCH};
@@ -17,9 +17,6 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 use crate::{Error, FileAction, Scope, StoreLock, StoredToken, TokenStore};
-
-/// A token file larger than this is not ours; it is treated as unusable, not read into memory.
-const MAX_FILE_SIZE: u64 = 1024 * 1024;
 
 /// How long [`FileStore::lock`] waits for another process by default: longer than a holder
 /// needs for its requests (a validation and a refresh, each bounded by the HTTP timeout), short
@@ -95,27 +92,18 @@ impl FileStore {
 }
 
 impl TokenStore for FileStore {
-    /// Missing, unreadable, not JSON, or without `token` and `refresh`: `Ok(None)`, and the file
-    /// is left alone until a new token is in hand.
+    /// Missing, larger than 1 MiB, not JSON, or without `token` and `refresh`: `Ok(None)`,
+    /// and the file is left alone until a new token is in hand. A file that cannot be read, or
+    /// that is empty or cut off mid-JSON (as one being rewritten in place is for a moment), is
+    /// read again for up to 250 ms, then an [`Error::File`]: a login must not replace it, nor
+    /// may a handle take it for a log out.
     fn load(&self) -> Result<Option<StoredToken>, Error> {
         check_path(&self.path).map_err(|e| self.error(FileAction::Read, e))?;
         // A named pipe or a device is no token file, and opening a pipe would block.
         if fs::metadata(&self.path).is_ok_and(|meta| !meta.is_file()) {
             return Ok(None);
         }
-        let Ok(file) = File::open(&self.path) else {
-            return Ok(None);
-        };
-        let mut bytes = Vec::new();
-        if file
-            .take(MAX_FILE_SIZE + 1)
-            .read_to_end(&mut bytes)
-            .is_err()
-            || bytes.len() as u64 > MAX_FILE_SIZE
-        {
-            return Ok(None);
-        }
-        Ok(parse(&bytes))
+        crate::file_read::read(&self.path).map_err(|e| self.error(FileAction::Read, e))
     }
 
     fn save(&self, token: &StoredToken) -> Result<(), Error> {
@@ -421,8 +409,9 @@ fn is_sharing_violation(e: &io::Error) -> bool {
 
 /// Runs `op` until it succeeds, fails for another reason than `retryable`, or `budget` is
 /// spent (then its last error is returned), pausing a little longer each time (1 ms, doubling
-/// up to 50 ms). Serves the lock wait and the replace of a file held open.
-fn retrying<T>(
+/// up to 50 ms). Serves the lock wait, the replace of a file held open and the read of one
+/// being written.
+pub(crate) fn retrying<T>(
     mut op: impl FnMut() -> io::Result<T>,
     retryable: impl Fn(&io::Error) -> bool,
     budget: Duration,
