@@ -58,7 +58,12 @@ fn read_once(path: &Path) -> io::Result<StoredToken> {
     let cut = text.is_empty()
         || text.starts_with(b"{")
             && serde_json::from_slice::<serde::de::IgnoredAny>(text).is_err_and(|e| e.is_eof());
-    Err(if cut { Unusable::Cut } else { Unusable::NotOurs }.into())
+    Err(if cut {
+        Unusable::Cut
+    } else {
+        Unusable::NotOurs
+    }
+    .into())
 }
 
 /// Why the content of a token file is no pair.

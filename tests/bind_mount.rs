@@ -52,7 +52,9 @@ impl Drop for BindMount {
 fn store_expired_public(t: &Setup) -> Grant {
     t.fake.set_public(true);
     let grant = t.fake.grant(&CHAT);
-    public_helper(t, &CHAT, &grant).bind().expect("storing a pair");
+    public_helper(t, &CHAT, &grant)
+        .bind()
+        .expect("storing a pair");
     expire_stored(t);
     t.fake.clear_requests();
     grant
@@ -101,7 +103,11 @@ fn a_token_file_bind_mounted_on_its_own_is_refused_before_the_refresh() {
     assert!(t.requests().is_empty(), "requests {:?}", t.requests());
     assert_eq!(t.fake.refresh_token_reuses(), 0);
     assert_eq!(t.file_bytes().unwrap(), before, "the token file changed");
-    assert_eq!(std::fs::read(&outside).unwrap(), before, "the host's file changed");
+    assert_eq!(
+        std::fs::read(&outside).unwrap(),
+        before,
+        "the host's file changed"
+    );
     let mut names: Vec<String> = std::fs::read_dir(tmpfs.path())
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
@@ -109,7 +115,11 @@ fn a_token_file_bind_mounted_on_its_own_is_refused_before_the_refresh() {
     names.sort();
     assert_eq!(
         names,
-        ["host_user_token.json", "user_token.json", "user_token.json.lock"],
+        [
+            "host_user_token.json",
+            "user_token.json",
+            "user_token.json.lock"
+        ],
         "no temporary file is left"
     );
 
@@ -144,7 +154,10 @@ fn a_token_file_in_a_bind_mounted_directory_still_refreshes() {
 
     assert_eq!(token.outcome(), Outcome::Refreshed);
     assert!(token.is_saved());
-    assert_eq!(t.file_json()["token"], token.access_token().unwrap().secret());
+    assert_eq!(
+        t.file_json()["token"],
+        token.access_token().unwrap().secret()
+    );
     assert_eq!(t.fake.refresh_token_reuses(), 0);
 }
 
@@ -163,6 +176,9 @@ fn a_token_file_on_no_mount_point_still_refreshes() {
 
     assert_eq!(token.outcome(), Outcome::Refreshed);
     assert!(token.is_saved());
-    assert_eq!(t.file_json()["token"], token.access_token().unwrap().secret());
+    assert_eq!(
+        t.file_json()["token"],
+        token.access_token().unwrap().secret()
+    );
     assert_eq!(t.fake.refresh_token_reuses(), 0);
 }

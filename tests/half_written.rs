@@ -65,7 +65,11 @@ fn a_handle_does_not_take_a_half_written_file_for_a_log_out() {
         let result = token.access_token();
 
         assert_read_error(&t, result);
-        assert!(t.requests().is_empty(), "{case}: requests {:?}", t.requests());
+        assert!(
+            t.requests().is_empty(),
+            "{case}: requests {:?}",
+            t.requests()
+        );
         assert_eq!(t.file_bytes().unwrap(), bytes, "{case}: the file changed");
         assert_eq!(t.generator_calls(), 0, "{case}");
 
@@ -89,7 +93,11 @@ fn bind_on_a_file_left_half_written_is_a_read_error_not_a_login() {
 
         assert_read_error(&t, result);
         assert_eq!(t.generator_calls(), 0, "{case}: a login started");
-        assert!(t.requests().is_empty(), "{case}: requests {:?}", t.requests());
+        assert!(
+            t.requests().is_empty(),
+            "{case}: requests {:?}",
+            t.requests()
+        );
         assert_eq!(t.file_bytes().unwrap(), bytes, "{case}: the file changed");
     }
 }
