@@ -9,7 +9,7 @@ use std::io::Write;
 use std::sync::mpsc;
 use std::time::Duration;
 
-use support::{CHAT, Setup, describe, run_for};
+use support::{CHAT, Setup};
 use twitch_auth::{Error, FileAction, Outcome};
 
 /// Asserts that `result` is an `Error::File` about reading `t`'s file, and no log out.
@@ -162,15 +162,12 @@ fn a_token_file_that_cannot_be_read_is_an_error_not_a_login() {
         .args(["--scopes", "chat:read chat:edit", "--no-browser"])
         .uid(65534) // nobody
         .gid(65534);
-    let output = run_for(cmd, Duration::from_secs(60), true);
+    let output = support::run_for(cmd, Duration::from_secs(60), true);
 
-    assert_eq!(output.status.code(), Some(1), "{}", describe(&output));
+    let shown = support::describe(&output);
+    assert_eq!(output.status.code(), Some(1), "{shown}");
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(
-        stderr.contains("could not read the token file"),
-        "{}",
-        describe(&output)
-    );
+    assert!(stderr.contains("could not read the token file"), "{shown}");
     assert!(t.requests().is_empty(), "no login: {:?}", t.requests());
     assert_eq!(t.file_bytes().unwrap(), before, "the file was replaced");
 }
