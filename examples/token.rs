@@ -54,7 +54,9 @@ Output, one line on stdout:
   With --app: {\"outcome\":\"app\",\"access_token\":\"...\",\"expires_at\":1700000000}
 
 Exit status: 0 on success, 1 when no token could be had (the error and its causes on stderr),
-2 for bad arguments.
+2 for bad arguments. Also 1 when a refreshed or new token pair could not be saved to the token
+file: the JSON line is still printed, since its access token works until it expires, but stderr
+says the pair was NOT kept, and the next run may need a login.
 ";
 
 /// What the command line asks for.
@@ -68,32 +70,64 @@ enum Request {
 }
 
 fn main() -> ExitCode {
-    let line = match parse(std::env::args().skip(1)) {
+    let (line, unkept) = match parse(std::env::args().skip(1)) {
         Ok(Request::Help) => {
             print!("{USAGE}\n\n{HELP}");
             return ExitCode::SUCCESS;
         }
-        Ok(Request::Token(helper)) => helper.bind().and_then(|token| json_line(&token)),
-        Ok(Request::App(builder)) => builder.build().and_then(|token| app_json_line(&token)),
+        Ok(Request::Token(helper)) => match helper.bind() {
+            Ok(token) => (json_line(&token), keep(&token).err()),
+            Err(err) => (Err(err), None),
+        },
+        Ok(Request::App(builder)) => (
+            builder.build().and_then(|token| app_json_line(&token)),
+            None,
+        ),
         Err(message) => {
             eprintln!("token: {message}\n{USAGE}\nrun token --help for more");
             return ExitCode::from(2);
         }
     };
-    match line {
-        Ok(line) => {
-            println!("{line}");
-            ExitCode::SUCCESS
-        }
+    let line = match line {
+        Ok(line) => line,
         Err(err) => {
-            eprintln!("token: error: {}", message(&err));
-            let mut cause = err.source();
-            while let Some(source) = cause {
-                eprintln!("  caused by: {source}");
-                cause = source.source();
-            }
+            print_error("error", &err);
+            return ExitCode::FAILURE;
+        }
+    };
+    // Printed even when the pair was not kept: its access token works until it expires.
+    println!("{line}");
+    match unkept {
+        None => ExitCode::SUCCESS,
+        Some(err) => {
+            print_error(
+                "error: the new token pair was NOT kept, so the next run may need a login (the \
+                 printed access token works until it expires)",
+                &err,
+            );
             ExitCode::FAILURE
         }
+    }
+}
+
+/// Saves the pair again if its save right after the refresh or the login failed. The library
+/// would try again later, but this process ends now: a pair it does not keep is lost, and with
+/// it the refresh token spent to get it.
+fn keep(token: &UserToken) -> Result<(), Error> {
+    if token.is_saved() {
+        return Ok(());
+    }
+    token.save()
+}
+
+/// `token: <what>: <the error in this tool's words>`, then its causes, on stderr. No error of
+/// the library holds a secret, so none is printed.
+fn print_error(what: &str, err: &Error) {
+    eprintln!("token: {what}: {}", message(err));
+    let mut cause = err.source();
+    while let Some(source) = cause {
+        eprintln!("  caused by: {source}");
+        cause = source.source();
     }
 }
 

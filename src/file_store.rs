@@ -8,7 +8,7 @@
 
 use std::ffi::{OsStr, OsString};
 use std::fs::{self, File, OpenOptions};
-use std::io::{self, Read, Write};
+use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant, UNIX_EPOCH};
@@ -17,9 +17,6 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 use crate::{Error, FileAction, Scope, StoreLock, StoredToken, TokenStore};
-
-/// A token file larger than this is not ours; it is treated as unusable, not read into memory.
-const MAX_FILE_SIZE: u64 = 1024 * 1024;
 
 /// How long [`FileStore::lock`] waits for another process by default: longer than a holder
 /// needs for its requests (a validation and a refresh, each bounded by the HTTP timeout), short
@@ -41,6 +38,8 @@ const SAVE_RESERVE: usize = 16 * 1024;
 ///
 /// A token file on a read-only mount (a mounted secret) is still read and its token reused;
 /// only a refresh or a login, whose result could not be kept, is refused before any request.
+/// So is one on a token file bind-mounted on its own (a container's single-file volume), which
+/// no rename can replace: mount its directory instead.
 ///
 /// On Unix the file is created mode 0600 and missing directories 0700. Windows has no mode
 /// bits: the directory's access list decides who can read the file, so keep it under the
@@ -93,27 +92,18 @@ impl FileStore {
 }
 
 impl TokenStore for FileStore {
-    /// Missing, unreadable, not JSON, or without `token` and `refresh`: `Ok(None)`, and the file
-    /// is left alone until a new token is in hand.
+    /// Missing, larger than 1 MiB, not JSON, or without `token` and `refresh`: `Ok(None)`,
+    /// and the file is left alone until a new token is in hand. A file that cannot be read, or
+    /// that is empty or cut off mid-JSON (as one being rewritten in place is for a moment), is
+    /// read again for up to 250 ms, then an [`Error::File`]: a login must not replace it, nor
+    /// may a handle take it for a log out.
     fn load(&self) -> Result<Option<StoredToken>, Error> {
         check_path(&self.path).map_err(|e| self.error(FileAction::Read, e))?;
         // A named pipe or a device is no token file, and opening a pipe would block.
         if fs::metadata(&self.path).is_ok_and(|meta| !meta.is_file()) {
             return Ok(None);
         }
-        let Ok(file) = File::open(&self.path) else {
-            return Ok(None);
-        };
-        let mut bytes = Vec::new();
-        if file
-            .take(MAX_FILE_SIZE + 1)
-            .read_to_end(&mut bytes)
-            .is_err()
-            || bytes.len() as u64 > MAX_FILE_SIZE
-        {
-            return Ok(None);
-        }
-        Ok(parse(&bytes))
+        crate::file_read::read(&self.path).map_err(|e| self.error(FileAction::Read, e))
     }
 
     fn save(&self, token: &StoredToken) -> Result<(), Error> {
@@ -122,7 +112,8 @@ impl TokenStore for FileStore {
 
     /// Creates, writes and syncs a temporary file of 16 KiB beside the token
     /// file, then removes it: a read-only mount, a directory the process may not write to, or
-    /// a full disk fail here, before a refresh token or a login code is spent.
+    /// a full disk fail here, before a refresh token or a login code is spent. So does a token
+    /// file that is a mount point of its own, which a save could not replace.
     fn prepare_save(&self) -> Result<(), Error> {
         (|| {
             check_path(&self.path)?;
@@ -131,7 +122,8 @@ impl TokenStore for FileStore {
             let temp = temp_path(&self.path);
             let written = write_synced(&temp, &[b' '; SAVE_RESERVE]);
             let _ = fs::remove_file(&temp);
-            written
+            written?;
+            refuse_mount_point(&self.path)
         })()
         .map_err(|e| self.error(FileAction::Write, e))
     }
@@ -225,6 +217,37 @@ fn refuse_read_only_file(path: &Path) -> io::Result<()> {
             "the token file is read-only (its read-only attribute is set); clear it",
         ));
     }
+    Ok(())
+}
+
+/// A token file bind-mounted on its own (Docker's `-v ./user_token.json:/app/user_token.json`,
+/// a Kubernetes `subPath`) can be written in place but never replaced: the rename of a save
+/// would fail ("Device or resource busy") after the refresh token was spent, and the next start
+/// would send that spent token again. Unix tells such a file by a hard link to it beside it,
+/// which fails with EXDEV across mount points even within one file system; the link, under a
+/// temporary name the sweep knows, is removed at once. Any other failure of the link (a file
+/// system without hard links, a file the process does not own) tells nothing: no refusal.
+#[cfg(unix)]
+fn refuse_mount_point(path: &Path) -> io::Result<()> {
+    let probe = temp_path(path);
+    match fs::hard_link(path, &probe) {
+        Ok(()) => {
+            let _ = fs::remove_file(&probe);
+            Ok(())
+        }
+        Err(e) if e.raw_os_error() == Some(libc::EXDEV) => Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "the token file is a mount point (a file bind-mounted on its own), so it cannot be \
+             replaced atomically: mount its directory instead",
+        )),
+        Err(_) => Ok(()),
+    }
+}
+
+/// Windows has no counterpart: it mounts volumes on empty directories only, never a single
+/// file over another, so a token file there can always be replaced.
+#[cfg(not(unix))]
+fn refuse_mount_point(_: &Path) -> io::Result<()> {
     Ok(())
 }
 
@@ -399,8 +422,9 @@ fn is_sharing_violation(e: &io::Error) -> bool {
 
 /// Runs `op` until it succeeds, fails for another reason than `retryable`, or `budget` is
 /// spent (then its last error is returned), pausing a little longer each time (1 ms, doubling
-/// up to 50 ms). Serves the lock wait and the replace of a file held open.
-fn retrying<T>(
+/// up to 50 ms). Serves the lock wait, the replace of a file held open and the read of one
+/// being written.
+pub(crate) fn retrying<T>(
     mut op: impl FnMut() -> io::Result<T>,
     retryable: impl Fn(&io::Error) -> bool,
     budget: Duration,

@@ -112,6 +112,7 @@ mod code_flow;
 mod device_flow;
 mod echo;
 mod error;
+mod file_read;
 mod file_store;
 mod helper;
 mod http1;

@@ -119,6 +119,84 @@ fn a_failure_prints_its_causes_and_exits_non_zero() {
     assert_eq!(t.file_bytes().unwrap(), br#"{"token":"a","refresh":"b"}"#);
 }
 
+/// `chattr +i`, undone when dropped: an immutable file may be read, and a temporary file
+/// written beside it, but no rename replaces it (EPERM), even for root.
+#[cfg(target_os = "linux")]
+struct Immutable(std::path::PathBuf);
+
+#[cfg(target_os = "linux")]
+impl Immutable {
+    /// `None` after saying why where the attribute cannot be set (not root, no `chattr`, a
+    /// file system without it).
+    fn new(path: &std::path::Path) -> Option<Immutable> {
+        match Command::new("chattr").arg("+i").arg(path).output() {
+            Ok(out) if out.status.success() => Some(Immutable(path.to_owned())),
+            Ok(out) => {
+                eprintln!(
+                    "skipped: cannot make the token file immutable (needs root): {}",
+                    String::from_utf8_lossy(&out.stderr).trim()
+                );
+                None
+            }
+            Err(e) => {
+                eprintln!("skipped: cannot run chattr: {e}");
+                None
+            }
+        }
+    }
+}
+
+#[cfg(target_os = "linux")]
+impl Drop for Immutable {
+    fn drop(&mut self) {
+        let _ = Command::new("chattr").arg("-i").arg(&self.0).status();
+    }
+}
+
+/// A refresh whose save fails though the check before it passed: the process is about to end,
+/// so "saved again later" cannot happen; the run must say the new pair was not kept and fail.
+#[cfg(target_os = "linux")] // chattr
+#[test]
+fn a_refreshed_pair_that_cannot_be_saved_fails_the_run() {
+    let t = Setup::new();
+    t.store_expired(&["chat:read"]);
+    let before = t.file_bytes().unwrap();
+    let Some(_immutable) = Immutable::new(&t.path) else {
+        return;
+    };
+    let mut cmd = command(&t);
+    with_credentials(&mut cmd, &t);
+    cmd.args(["--scopes", "chat:read"]);
+
+    let output = run_for(cmd, Duration::from_secs(60), false);
+
+    assert_eq!(output.status.code(), Some(1), "{}", describe(&output));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("the new token pair was NOT kept")
+            && stderr.contains("could not write the token file")
+            && stderr.contains("Operation not permitted"),
+        "{}",
+        describe(&output)
+    );
+    assert!(
+        t.requests().iter().any(|r| r == "POST token"),
+        "{:?}",
+        t.requests()
+    );
+    assert_eq!(t.file_bytes().unwrap(), before);
+    // The line is still printed: its access token works until it expires.
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", describe(&output)));
+    assert_eq!(json["outcome"], "refreshed");
+    let access = json["access_token"].as_str().unwrap();
+    assert!(!stderr.contains(access), "a secret on stderr: {stderr}");
+    assert!(
+        !stderr.contains(t.fake.client_secret()),
+        "a secret on stderr: {stderr}"
+    );
+}
+
 #[test]
 fn bad_arguments_print_the_usage() {
     let output = Command::new(example("token"))
