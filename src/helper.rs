@@ -404,7 +404,7 @@ impl Helper {
                 displaced,
             } => {
                 log_outcome(outcome, &fresh.token);
-                return Ok(UserToken::new(keeper, fresh, outcome, displaced));
+                return Ok(UserToken::new(keeper, *fresh, outcome, displaced));
             }
             FromStore::LoginNeeded { stored } => stored,
         };
@@ -473,7 +473,7 @@ impl Helper {
                         unsaved: None,
                     };
                     return Ok(FromStore::Usable {
-                        fresh,
+                        fresh: Box::new(fresh),
                         outcome: Outcome::Reused,
                         displaced: None,
                     });
@@ -494,7 +494,7 @@ impl Helper {
             return Ok(login_needed);
         }
         Ok(FromStore::Usable {
-            fresh,
+            fresh: Box::new(fresh),
             outcome: Outcome::Refreshed,
             displaced: Some(stored.refresh_token),
         })
@@ -559,7 +559,7 @@ enum FromStore {
     /// A pair to use (reused or refreshed); `displaced` is the stored pair's refresh token when
     /// the pair replaced it (a refresh), for a save that failed.
     Usable {
-        fresh: Fresh,
+        fresh: Box<Fresh>,
         outcome: Outcome,
         displaced: Option<RefreshToken>,
     },

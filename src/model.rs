@@ -11,9 +11,10 @@
 //! - **saved**: its pair is the one it last saw stored (or stored itself);
 //! - **unsaved**: its pair could not be saved; it remembers the refresh token the store held when
 //!   that pair was made (*displaced*, read under the lock then), or that the store held nothing;
-//! - **logged out**: its own `revoke()` succeeded, or it saw another program's log out (then it
-//!   revokes its own pair too): it hands out no token and writes no pair. If revoking its own
-//!   pair failed, a later `revoke()` revokes it as a saved handle's.
+//! - **logged out**: its own `revoke()` succeeded, or it saw another program's log out: it hands
+//!   out no token and writes no pair. If its own pair may still be alive (the log out was
+//!   another program's, or revoking it failed), a later `revoke()` revokes it as a saved
+//!   handle's.
 //!
 //! # What the store holds, compared with the handle
 //!
@@ -59,7 +60,7 @@
 //! nothing then either (a login into an empty store), the cells are *refresh mine* and *write
 //! mine*.
 //! (2) When the store holds a pair; nothing to do when it holds none; refuse when unreadable. A
-//! logged-out handle whose own pair could not be revoked then is revoked as a saved one.
+//! logged-out handle whose own pair may still be alive is revoked as a saved one.
 //!
 //! What the words mean:
 //!
@@ -73,8 +74,8 @@
 //! - *refuse*: nothing is sent or written; the error says why (another user, app or scopes;
 //!   a store that could not be read; a log out).
 //! - *log out seen*: [`Error::StoreChanged`](crate::Error::StoreChanged) with no login; the
-//!   handle revokes its own pair (another program's log out may have left it alive) and is
-//!   logged out from then on.
+//!   handle is logged out from then on. A saved pair was the one logged out, and nothing is
+//!   sent for it; an unsaved one, which only the handle knows, is revoked.
 //! - *revoke*: every pair named is revoked at Twitch, then the store is emptied and the handle
 //!   is logged out. An unreadable store is refused, since what it holds cannot be revoked.
 //!

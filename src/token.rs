@@ -397,14 +397,11 @@ impl Shared {
         let seen = self.classify(&stored, &mine, &held);
         let decision = model::decide(Act::Refresh, &held, seen);
         log::debug!("twitch-auth: refresh: the store holds {seen:?}: {decision:?}");
-        let stored = match stored {
-            Ok(stored) => stored,
-            Err(e) => return Err(e), // unreadable: refused, nothing sent
-        };
+        let stored = stored?; // unreadable: refused, nothing sent
         // What the store holds now, which a failed save below leaves there.
         let in_store = stored.as_ref().map(|s| s.refresh_token.clone());
         let fresh = match (decision, stored) {
-            (Decision::LogOutSeen, _) => return Err(self.log_out_seen(&mine)),
+            (Decision::LogOutSeen, _) => return Err(self.log_out_seen(&mine, &held)),
             (Decision::RefreshMine, _) => {
                 if seen == Seen::Mine {
                     self.state().held = Held::Saved;
@@ -531,10 +528,15 @@ impl Shared {
         }
     }
 
-    /// Another program logged out: the handle follows. Its pair is revoked rather than written
-    /// back (an unsaved one only it knows; a saved one the log out may have left alive).
-    fn log_out_seen(&self, mine: &StoredToken) -> Error {
-        let mine_alive = !self.revoke_quietly(mine);
+    /// Another program logged out: the handle follows, sending nothing for a pair that was the
+    /// stored one (the log out was for it; a later `revoke()` revokes it, should it still be
+    /// alive). An unsaved pair, which only this handle knows, is revoked rather than written
+    /// back.
+    fn log_out_seen(&self, mine: &StoredToken, held: &Held) -> Error {
+        let mine_alive = match held {
+            Held::Unsaved { .. } => !self.revoke_quietly(mine),
+            _ => true,
+        };
         self.end(
             Held::LoggedOut { mine_alive },
             Error::StoreChanged { stored_login: None },
@@ -691,7 +693,7 @@ impl Shared {
                 self.state().held = Held::Saved;
                 Ok(())
             }
-            Decision::LogOutSeen => Err(self.log_out_seen(&mine)),
+            Decision::LogOutSeen => Err(self.log_out_seen(&mine, &held)),
             _ => Err(self.refusal(seen, stored.as_ref())),
         }
     }
