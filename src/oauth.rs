@@ -121,6 +121,8 @@ pub(crate) enum Poll {
 #[derive(Debug, Default, Deserialize)]
 struct TwitchError {
     #[serde(default)]
+    status: Option<u16>,
+    #[serde(default)]
     message: String,
 }
 
@@ -162,7 +164,7 @@ impl Client {
         let reply = answer(step, request.call())?;
         match reply.status {
             200 => parse(step, &reply.body).map(Validation::Valid),
-            401 => Ok(Validation::Rejected),
+            401 if is_twitch_401(&reply.body) => Ok(Validation::Rejected),
             _ => Err(status_error(
                 step,
                 &reply,
@@ -191,7 +193,7 @@ impl Client {
         )?;
         match reply.status {
             200 => parse_grant(step, &reply.body).map(Refresh::Granted),
-            401 => Ok(Refresh::Rejected),
+            401 if is_twitch_401(&reply.body) => Ok(Refresh::Rejected),
             400 if twitch_message(&reply.body).eq_ignore_ascii_case("invalid refresh token") => {
                 Ok(Refresh::Rejected)
             }
@@ -453,6 +455,12 @@ fn secrets<'a>(app: &'a App, form: &[(&str, &'a str)]) -> Vec<&'a str> {
         .map(|(_, value)| *value)
         .chain(app.client_secret.as_ref().map(|secret| secret.secret()))
         .collect()
+}
+
+/// Whether a 401 is Twitch's (its JSON error body, `"status":401`): a 401 page of a proxy or a
+/// captive portal says nothing about the token, and must not send anyone to log in again.
+fn is_twitch_401(body: &[u8]) -> bool {
+    serde_json::from_slice::<TwitchError>(body).is_ok_and(|e| e.status == Some(401))
 }
 
 fn twitch_message(body: &[u8]) -> String {

@@ -123,6 +123,39 @@ fn refresh_answered_401_leads_to_a_login() {
 }
 
 #[test]
+fn a_401_that_is_not_twitchs_is_an_error_not_a_login() {
+    // A proxy or captive portal's 401 page says nothing about the token.
+    let cases = [(Endpoint::Validate, false), (Endpoint::Token, true)];
+    for (endpoint, expired) in cases {
+        let t = Setup::new();
+        if expired {
+            t.store_expired(&CHAT);
+        } else {
+            t.store(&CHAT);
+        }
+        let before = t.file_bytes();
+        t.fake.fail(
+            endpoint,
+            Fault::status(401, "<html><body>401 Authorization Required</body></html>"),
+        );
+
+        let err = t.generating_helper(&CHAT).bind().unwrap_err();
+
+        assert!(
+            matches!(err, Error::Status { status: 401, .. }),
+            "{endpoint:?}: {err:?}"
+        );
+        assert!(!err.needs_login(), "{endpoint:?}: {err}");
+        assert_eq!(
+            t.generator_calls(),
+            0,
+            "{endpoint:?}: a login over a proxy's 401"
+        );
+        assert_eq!(t.file_bytes(), before, "{endpoint:?}");
+    }
+}
+
+#[test]
 fn refreshed_token_lacking_a_scope_is_saved_then_replaced_by_a_login() {
     let t = Setup::new();
     t.store_expired(&["chat:read"]);
