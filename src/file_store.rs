@@ -10,8 +10,9 @@ use std::ffi::{OsStr, OsString};
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, Instant, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use serde::Serialize;
 use serde_json::{Map, Value};
@@ -120,7 +121,7 @@ impl TokenStore for FileStore {
             refuse_read_only_file(&self.path)?;
             create_private_dir(parent_dir(&self.path))?;
             let temp = temp_path(&self.path);
-            let written = write_synced(&temp, &[b' '; SAVE_RESERVE]);
+            let written = write_synced(&temp, &[b' '; SAVE_RESERVE]).map(drop);
             let _ = fs::remove_file(&temp);
             written?;
             refuse_mount_point(&self.path)
@@ -393,12 +394,20 @@ fn write_atomically(path: &Path, record: &Record<'_>) -> io::Result<()> {
     create_private_dir(dir)?;
     sweep_stale_temps(dir, path);
     let temp = temp_path(path);
-    let written = write_synced(&temp, &json).and_then(|()| {
-        retrying(
+    let written = write_synced(&temp, &json).and_then(|file| {
+        // On Unix the temporary file stays locked until it is renamed: a sweep by a process in
+        // another pid namespace (another container on the same volume) sees its writer alive.
+        // Windows renames only files whose open handles share deletion: ours is closed first.
+        #[cfg(not(unix))]
+        drop(file);
+        let renamed = retrying(
             || fs::rename(&temp, path),
             is_sharing_violation,
             RENAME_BUDGET,
-        )
+        );
+        #[cfg(unix)]
+        drop(file);
+        renamed
     });
     if written.is_err() {
         let _ = fs::remove_file(&temp);
@@ -451,6 +460,11 @@ const STALE_TEMP_AGE: Duration = Duration::from_secs(60);
 /// (on Linux, which lists processes in `/proc`) when the process that wrote it is gone.
 /// Elsewhere (Windows, macOS) age alone decides: a save takes milliseconds, so a minute-old
 /// temporary file is a dead writer's.
+///
+/// A process id is only meaningful in its pid namespace: a writer in another container on the
+/// same volume has an id this process may not see. So a gone id is not enough: the writer's
+/// lock on its temporary file ([`write_synced`]) must be free too, which it is only once the
+/// writer has ended (or renamed the file).
 fn sweep_stale_temps(dir: &Path, path: &Path) {
     let Some(name) = path.file_name() else {
         return;
@@ -466,7 +480,7 @@ fn sweep_stale_temps(dir: &Path, path: &Path) {
             .metadata()
             .and_then(|meta| meta.modified())
             .is_ok_and(|modified| modified.elapsed().is_ok_and(|age| age >= STALE_TEMP_AGE));
-        if old || writer_is_gone(pid) {
+        if old || (writer_is_gone(pid) && unlocked(&entry.path())) {
             let _ = fs::remove_file(entry.path());
         }
     }
@@ -500,11 +514,31 @@ fn writer_is_gone(pid: u32) -> bool {
     cfg!(target_os = "linux") && !Path::new("/proc").join(pid.to_string()).exists()
 }
 
+/// Whether nobody holds the lock a writer takes on its temporary file ([`write_synced`]).
+fn unlocked(temp: &Path) -> bool {
+    match no_follow(OpenOptions::new().read(true)).open(temp) {
+        Ok(file) => file.try_lock().is_ok(), // released when `file` closes
+        Err(_) => false,
+    }
+}
+
 /// A new temporary name beside the token file: `.NAME.PID.N.tmp`, the name kept as the OS
-/// gave it (not UTF-8 is fine), so that [`temp_writer`] recognises it.
+/// gave it (not UTF-8 is fine), so that [`temp_writer`] recognises it. N starts at a random
+/// number in each process: processes in different containers may have the same id (each
+/// container's first process is 1), and must not pick the same name.
 fn temp_path(path: &Path) -> PathBuf {
     static COUNTER: AtomicU64 = AtomicU64::new(0);
-    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    static START: OnceLock<u64> = OnceLock::new();
+    let start = START.get_or_init(|| {
+        // Without the OS's randomness, the clock still tells two processes apart.
+        getrandom::u64().unwrap_or_else(|_| {
+            let now = SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .unwrap_or_default();
+            now.as_nanos() as u64
+        })
+    });
+    let n = start.wrapping_add(COUNTER.fetch_add(1, Ordering::Relaxed));
     let mut name = OsString::from(".");
     name.push(path.file_name().unwrap_or_default());
     name.push(format!(".{}.{n}.tmp", std::process::id()));
@@ -531,10 +565,16 @@ fn private_options() -> OpenOptions {
     OpenOptions::new()
 }
 
-fn write_synced(temp: &Path, bytes: &[u8]) -> io::Result<()> {
+/// Creates `temp`, writes and syncs `bytes`, and returns the file still open. On Unix it is
+/// locked for as long as it is open: a live writer's temporary file is never swept.
+fn write_synced(temp: &Path, bytes: &[u8]) -> io::Result<File> {
     let mut file = private_options().write(true).create_new(true).open(temp)?;
+    // A file system without locks only loses the sweep's second check: no reason to fail.
+    #[cfg(unix)]
+    let _ = file.try_lock();
     file.write_all(bytes)?;
-    file.sync_all()
+    file.sync_all()?;
+    Ok(file)
 }
 
 fn create_private_dir(dir: &Path) -> io::Result<()> {
