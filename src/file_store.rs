@@ -252,11 +252,16 @@ fn refuse_mount_point(_: &Path) -> io::Result<()> {
     Ok(())
 }
 
-/// Whether an error says the place cannot be written (read-only mount, no permission).
+/// Whether an error says no file can be created here (read-only mount, no permission, no free
+/// inode or quota left): then no temporary file can be either, so nothing here can replace the
+/// token file, and a lock file is not needed to keep a refresh token from being spent twice.
 fn is_unwritable(e: &io::Error) -> bool {
     matches!(
         e.kind(),
-        io::ErrorKind::ReadOnlyFilesystem | io::ErrorKind::PermissionDenied
+        io::ErrorKind::ReadOnlyFilesystem
+            | io::ErrorKind::PermissionDenied
+            | io::ErrorKind::StorageFull
+            | io::ErrorKind::QuotaExceeded
     )
 }
 

@@ -42,6 +42,35 @@ fn a_pytwitchapi_file_on_a_read_only_mount_is_reused_as_it_is() {
     );
 }
 
+#[test]
+fn a_token_on_a_disk_with_no_free_inode_is_reused_and_a_refresh_refused_first() {
+    // A tmpfs of 16 inodes, used up: no lock file, no temporary file can be created.
+    let Some(fs) = Tmpfs::mount("1m,nr_inodes=16") else {
+        return;
+    };
+    let t = fs.setup();
+    t.write_pytwitchapi_file(&t.fake.grant(&CHAT)); // another program's file: no lock file
+    fs.fill_inodes();
+
+    let token = t.generating_helper(&CHAT).bind().unwrap();
+    assert_eq!(token.outcome(), Outcome::Reused);
+
+    t.fake.expire_access_tokens();
+    t.fake.clear_requests();
+    token.report_unauthorized(&token.access_token().unwrap());
+    let err = token.access_token().unwrap_err();
+    assert!(
+        matches!(&err, twitch_auth::Error::File { source, .. }
+            if source.kind() == std::io::ErrorKind::StorageFull),
+        "{err:?}"
+    );
+    assert!(
+        !t.requests().iter().any(|r| r == "POST token"),
+        "a refresh token was spent on a pair that could not be kept: {:?}",
+        t.requests()
+    );
+}
+
 #[cfg(unix)] // making a symlink on Windows needs a privilege tests do not have
 #[test]
 fn a_dangling_symlink_at_the_lock_path_is_refused_not_followed() {

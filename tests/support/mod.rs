@@ -514,6 +514,16 @@ impl Tmpfs {
         assert!(status.success(), "remount read-only");
     }
 
+    /// Uses up the file system's inodes with empty files, as a disk full of small files is.
+    pub fn fill_inodes(&self) {
+        let dir = self.path().join("inodes");
+        let _ = std::fs::create_dir(&dir);
+        let mut n = 0;
+        while std::fs::File::create(dir.join(n.to_string())).is_ok() {
+            n += 1;
+        }
+    }
+
     /// Fills the file system, as a full disk is.
     pub fn fill(&self) {
         use std::io::Write;
