@@ -129,6 +129,34 @@ impl TokenStore for FileStore {
         .map_err(|e| self.error(FileAction::Write, e))
     }
 
+    /// As [`prepare_save`](TokenStore::prepare_save), and refuses to refresh a pair read
+    /// through a symbolic link: the save would replace the link (the file it leads to is never
+    /// written through it), and that file would keep a spent refresh token for whoever reads it
+    /// by its own path.
+    fn prepare_refresh(&self, from: &StoredToken) -> Result<(), Error> {
+        let through_link =
+            fs::symlink_metadata(&self.path).is_ok_and(|meta| meta.file_type().is_symlink());
+        if through_link
+            && let Ok(Some(stored)) = crate::file_read::read(&self.path)
+            && stored.refresh_token == from.refresh_token
+        {
+            let target = fs::canonicalize(&self.path).unwrap_or_else(|_| self.path.clone());
+            return Err(self.error(
+                FileAction::Write,
+                io::Error::new(
+                    io::ErrorKind::InvalidInput,
+                    format!(
+                        "the token file is a symbolic link to {}, and a refresh would replace \
+                         the link and leave that file with a spent refresh token: give its own \
+                         path instead",
+                        target.display()
+                    ),
+                ),
+            ));
+        }
+        self.prepare_save()
+    }
+
     fn delete(&self) -> Result<(), Error> {
         sweep_stale_temps(parent_dir(&self.path), &self.path);
         match fs::remove_file(&self.path) {

@@ -39,12 +39,12 @@ pub(crate) struct Fresh {
 impl Keeper {
     /// Refreshes `from` and saves the new pair before returning it: a rotated refresh token may
     /// be single use. `None` when Twitch rejects the refresh token. Nothing is requested when
-    /// the store cannot be written ([`TokenStore::prepare_save`]).
+    /// the store cannot keep the new pair ([`TokenStore::prepare_refresh`]).
     ///
     /// The caller holds the store's lock, and `from` is the pair the store holds (or the
     /// handle's own pair while a save of it is pending).
     pub(crate) fn refresh(&self, from: &StoredToken) -> Result<Option<Fresh>, Error> {
-        self.store.prepare_save()?;
+        self.store.prepare_refresh(from)?;
         log::debug!("twitch-auth: refreshing the token");
         let grant = match self.client.refresh(&self.app, &from.refresh_token)? {
             Refresh::Granted(grant) => grant,

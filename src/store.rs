@@ -222,6 +222,22 @@ pub trait TokenStore: Send + Sync + fmt::Debug {
         Ok(())
     }
 
+    /// Checks, before `from`'s refresh token is spent, that the new pair can take its place:
+    /// called with the lock held, instead of [`prepare_save`](Self::prepare_save), before a
+    /// refresh.
+    ///
+    /// The default calls `prepare_save`. [`FileStore`](crate::FileStore) also refuses a pair
+    /// it read through a symbolic link: saving replaces the link, not the file it leads to,
+    /// which would keep the spent refresh token for whoever reads that file.
+    ///
+    /// # Errors
+    ///
+    /// When the new pair could not be kept: nothing is requested then.
+    fn prepare_refresh(&self, from: &StoredToken) -> Result<(), Error> {
+        let _ = from;
+        self.prepare_save()
+    }
+
     /// Forgets the stored pair (after a log out).
     ///
     /// # Errors
@@ -266,6 +282,9 @@ impl<T: TokenStore + ?Sized> TokenStore for Arc<T> {
     }
     fn prepare_save(&self) -> Result<(), Error> {
         (**self).prepare_save()
+    }
+    fn prepare_refresh(&self, from: &StoredToken) -> Result<(), Error> {
+        (**self).prepare_refresh(from)
     }
     fn delete(&self) -> Result<(), Error> {
         (**self).delete()

@@ -73,6 +73,44 @@ fn a_token_on_a_disk_with_no_free_inode_is_reused_and_a_refresh_refused_first() 
 
 #[cfg(unix)] // making a symlink on Windows needs a privilege tests do not have
 #[test]
+fn a_pair_read_through_a_symlinked_token_file_is_not_refreshed_over_the_link() {
+    if support::secret_in_env() {
+        return;
+    }
+    // Another program keeps its token in `real.json`; this one was given a link to it.
+    let t = support::Setup::new();
+    t.fake.set_public(true);
+    let grant = t.fake.grant(&CHAT);
+    let real = t.dir.path().join("real.json");
+    let at_real = support::public_helper(&t, &CHAT, &grant).path(&real);
+    at_real.bind().unwrap();
+    std::fs::create_dir_all(t.path.parent().unwrap()).unwrap();
+    std::os::unix::fs::symlink(&real, &t.path).unwrap();
+    t.fake.expire_access_tokens();
+    let before = std::fs::read(&real).unwrap();
+    t.fake.clear_requests();
+
+    let err = support::public_helper(&t, &CHAT, &grant)
+        .bind()
+        .unwrap_err();
+
+    assert!(
+        matches!(&err, twitch_auth::Error::File { .. }) && err.to_string().contains("real.json"),
+        "{err}"
+    );
+    assert!(
+        !t.requests().iter().any(|r| r == "POST token"),
+        "{:?}",
+        t.requests()
+    );
+    assert_eq!(std::fs::read(&real).unwrap(), before);
+    // The program that uses the file itself refreshes it, spending nothing twice.
+    assert_eq!(at_real.bind().unwrap().outcome(), Outcome::Refreshed);
+    assert_eq!(t.fake.refresh_token_reuses(), 0);
+}
+
+#[cfg(unix)] // making a symlink on Windows needs a privilege tests do not have
+#[test]
 fn a_dangling_symlink_at_the_lock_path_is_refused_not_followed() {
     use twitch_auth::Error;
     let t = support::Setup::new();
