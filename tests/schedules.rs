@@ -700,10 +700,12 @@ impl World {
         let before = self.stored();
         let at_revoke = (before.clone(), handle.current());
         let result = self.timed(label, &format!("{call:?}"), || run_call(handle, call));
-        self.after_call(label, call, slot, result, Some(&before), at_revoke);
+        let revoked = handle.revoked;
+        self.after_call(label, call, slot, result, Some(&before), at_revoke, revoked);
     }
 
     /// What a call's result tells the checks; `before`: the store before, for a call alone.
+    #[allow(clippy::too_many_arguments)]
     fn after_call(
         &mut self,
         label: &str,
@@ -712,6 +714,7 @@ impl World {
         result: Result<Option<AccessToken>, Error>,
         before: Option<&Option<(String, String)>>,
         (stored_then, held_then): (Option<(String, String)>, Option<AccessToken>),
+        revoked_before: bool,
     ) {
         let Some(handle) = self.handles[slot].as_mut() else {
             return;
@@ -727,7 +730,7 @@ impl World {
         };
         match &result {
             Ok(Some(access)) => {
-                if checks("2") && handle.revoked {
+                if checks("2") && revoked_before {
                     self.broke(
                         label,
                         2,
@@ -799,6 +802,11 @@ impl World {
                 .map(|t| t.join().expect("a call panicked"))
                 .collect()
         });
+        // A token handed out by a call running beside the revoke may have come before it: only
+        // handles logged out before the group started must hand out none.
+        let revoked_before: Vec<bool> = (0..SLOTS)
+            .map(|slot| self.handles[slot].as_ref().is_some_and(|h| h.revoked))
+            .collect();
         for ((call, slot, _, then), (result, took)) in jobs.into_iter().zip(results) {
             if checks("6") && took > CALL_BOUND {
                 self.broke(
@@ -807,7 +815,7 @@ impl World {
                     format!("{call:?} on handle {slot} took {took:?}, past {CALL_BOUND:?}"),
                 );
             }
-            self.after_call(label, call, slot, result, None, then);
+            self.after_call(label, call, slot, result, None, then, revoked_before[slot]);
         }
     }
 
