@@ -248,9 +248,13 @@ pub enum Error {
         /// What is wrong with it, and where to fix it.
         reason: String,
     },
-    /// This handle was logged out: its [`revoke`](crate::UserToken::revoke) succeeded, so it
-    /// hands out no token. Call `bind()` again to log in.
-    Revoked,
+    /// This handle was logged out, and hands out no token: its own
+    /// [`revoke`](crate::UserToken::revoke) succeeded, or earlier it found that another program
+    /// had logged out (emptied the store). Call `bind()` again to log in.
+    LoggedOut {
+        /// Whether it was this handle's own `revoke()`.
+        by_this_handle: bool,
+    },
     /// A new pair was obtained (a login, or a refresh of a pair whose owner the store did not
     /// say), but could neither be saved nor validated. It is nowhere else:
     /// [`unsaved_token`](Error::unsaved_token) gives it, to store it yourself once the store
@@ -300,7 +304,7 @@ impl Error {
     pub fn needs_login(&self) -> bool {
         matches!(
             self,
-            Error::LoginRequired | Error::StoreChanged { .. } | Error::Revoked
+            Error::LoginRequired | Error::StoreChanged { .. } | Error::LoggedOut { .. }
         )
     }
 
@@ -421,7 +425,9 @@ impl Error {
                 step: *step,
                 setting,
             },
-            Error::Revoked => Error::Revoked,
+            Error::LoggedOut { by_this_handle } => Error::LoggedOut {
+                by_this_handle: *by_this_handle,
+            },
             Error::Unsaved {
                 token,
                 save,
@@ -624,8 +630,16 @@ impl fmt::Display for Error {
             Error::InvalidAppSetting { reason, .. } => {
                 write!(f, "cannot get an app access token: {reason}")
             }
-            Error::Revoked => f.write_str(
+            Error::LoggedOut {
+                by_this_handle: true,
+            } => f.write_str(
                 "this token was logged out (UserToken::revoke); call bind() again to log in",
+            ),
+            Error::LoggedOut {
+                by_this_handle: false,
+            } => f.write_str(
+                "this token was logged out by another program, which removed the stored token; \
+                 call bind() again to log in",
             ),
             Error::Unsaved {
                 save, validation, ..

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use crate::app::App;
 use crate::oauth::{Client, Refresh, TokenInfo, Validation};
+use crate::spent::{self, Successor};
 use crate::{AccessToken, Error, Scope, Step, StoredToken, TokenStore};
 
 /// Told about every refreshed pair, after it was saved (or kept in memory when the save failed).
@@ -45,21 +46,38 @@ impl Keeper {
     /// handle's own pair while a save of it is pending).
     pub(crate) fn refresh(&self, from: &StoredToken) -> Result<Option<Fresh>, Error> {
         self.store.prepare_refresh(from)?;
-        log::debug!("twitch-auth: refreshing the token");
-        let grant = match self.client.refresh(&self.app, &from.refresh_token)? {
-            Refresh::Granted(grant) => grant,
-            Refresh::Rejected => {
-                log::debug!("twitch-auth: Twitch rejected the refresh token");
+        let mut token = match spent::newest_successor(&from.refresh_token) {
+            // This process spent it already, and the store could not keep what replaced it.
+            Some(Successor::Alive(successor)) => {
+                log::debug!("twitch-auth: the refresh token was spent here; using its successor");
+                successor
+            }
+            Some(Successor::Revoked) => {
+                log::debug!("twitch-auth: the refresh token was spent here, and its line revoked");
                 return Ok(None);
             }
+            None => {
+                log::debug!("twitch-auth: refreshing the token");
+                let grant = match self.client.refresh(&self.app, &from.refresh_token)? {
+                    Refresh::Granted(grant) => grant,
+                    Refresh::Rejected => {
+                        log::debug!("twitch-auth: Twitch rejected the refresh token");
+                        return Ok(None);
+                    }
+                };
+                // Keep the old refresh token if the answer carries none.
+                let refresh_token = grant
+                    .refresh_token
+                    .clone()
+                    .unwrap_or_else(|| from.refresh_token.clone());
+                let token = StoredToken::granted(grant, refresh_token, &self.app.client_id);
+                spent::record(&from.refresh_token, &token);
+                token
+            }
         };
-        // Keep the old refresh token if the answer carries none.
-        let refresh_token = grant
-            .refresh_token
-            .clone()
-            .unwrap_or_else(|| from.refresh_token.clone());
-        let mut token = StoredToken::granted(grant, refresh_token, &self.app.client_id);
-        if let Some((user_id, login)) = from.identity_for(&self.app.client_id) {
+        if token.user_id.is_none()
+            && let Some((user_id, login)) = from.identity_for(&self.app.client_id)
+        {
             token.user_id = Some(user_id);
             token.login = Some(login);
         }
@@ -130,7 +148,14 @@ impl Keeper {
 
     /// `POST revoke` for one access token (its pair goes with it).
     pub(crate) fn revoke(&self, access: &AccessToken) -> Result<(), Error> {
-        self.client.revoke(&self.app, access)
+        self.revoke_as(&self.app, access)
+    }
+
+    /// `POST revoke` for an access token of `app` (another app's, in a shared file).
+    pub(crate) fn revoke_as(&self, app: &App, access: &AccessToken) -> Result<(), Error> {
+        self.client.revoke(app, access)?;
+        spent::revoked(access);
+        Ok(())
     }
 }
 

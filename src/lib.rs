@@ -124,6 +124,7 @@ mod oauth;
 mod redirect;
 mod scope;
 mod secret;
+mod spent;
 mod store;
 mod token;
 mod unknown_scope;

@@ -95,6 +95,9 @@ struct State {
     unauthorized: bool,
     /// When a save of an unsaved pair was last tried.
     save_tried_at: Instant,
+    /// Access tokens of pairs this handle held and replaced, while they may be alive: Twitch
+    /// keeps an access token valid after its refresh, and a log out revokes them too.
+    replaced: Vec<AccessToken>,
     /// The pair came from refreshing a stored pair that did not say whose it is, and Twitch
     /// could not be asked yet: it is checked before it is handed out.
     unverified: bool,
@@ -103,6 +106,10 @@ struct State {
     attempts: u64,
     last_failure: Option<Error>,
 }
+
+/// How many replaced access tokens a handle remembers for its log out: a token lives about four
+/// hours, and is replaced about as often (more only after reported 401s).
+const MAX_REPLACED: usize = 16;
 
 /// How often a failed save is tried again by [`UserToken::access_token`].
 const SAVE_RETRY_INTERVAL: Duration = Duration::from_secs(60);
@@ -144,6 +151,7 @@ impl UserToken {
                     validated_at: Instant::now(),
                     unauthorized: false,
                     save_tried_at: Instant::now(),
+                    replaced: Vec::new(),
                     unverified: false,
                     attempts: 0,
                     last_failure: None,
@@ -158,8 +166,8 @@ impl UserToken {
     /// # Errors
     ///
     /// When a needed refresh fails: transient ([`Error::is_transient`]; the next call tries
-    /// again), or [`Error::LoginRequired`] when Twitch rejects the refresh token. After
-    /// [`revoke`](Self::revoke), [`Error::Revoked`].
+    /// again), or [`Error::LoginRequired`] when Twitch rejects the refresh token. After a log
+    /// out ([`revoke`](Self::revoke), or another program's), [`Error::LoggedOut`].
     pub fn access_token(&self) -> Result<AccessToken, Error> {
         let shared = &self.shared;
         if shared.state().unverified {
@@ -280,7 +288,7 @@ impl UserToken {
 
     /// Logs out: revokes at Twitch every pair this handle and the store hold (the handle's,
     /// and another program's if it stored one), then empties the store. After it returns `Ok`,
-    /// the handle hands out no token ([`Error::Revoked`]). It can be called again after an
+    /// the handle hands out no token ([`Error::LoggedOut`]). It can be called again after an
     /// error, and on a handle already logged out.
     ///
     /// # Errors
@@ -400,6 +408,7 @@ impl Shared {
         let stored = stored?; // unreadable: refused, nothing sent
         // What the store holds now, which a failed save below leaves there.
         let in_store = stored.as_ref().map(|s| s.refresh_token.clone());
+        let stored_access = stored.as_ref().map(|s| s.access_token.clone());
         let fresh = match (decision, stored) {
             (Decision::LogOutSeen, _) => return Err(self.log_out_seen(&mine, &held)),
             (Decision::RefreshMine, _) => {
@@ -437,6 +446,11 @@ impl Shared {
             self.revoke_quietly(&mine);
         }
         self.replace(fresh, in_store);
+        // A stored pair refreshed here was this handle's for a moment: its access token lives
+        // on at Twitch, and a log out must revoke it too.
+        if let Some(access) = stored_access {
+            self.remember_replaced(access);
+        }
         Ok(())
     }
 
@@ -539,8 +553,12 @@ impl Shared {
         };
         self.end(
             Held::LoggedOut { mine_alive },
-            Error::StoreChanged { stored_login: None },
-        )
+            Error::LoggedOut {
+                by_this_handle: false,
+            },
+        );
+        // What is true now; later calls say what happened, in the past tense.
+        Error::StoreChanged { stored_login: None }
     }
 
     /// Ends the handle: from now on every call returns `why`, which is returned.
@@ -710,12 +728,26 @@ impl Shared {
         let stored = stored?;
         let decision = model::decide(Act::Revoke, &held, seen);
         log::debug!("twitch-auth: revoke: the store holds {seen:?}: {decision:?}");
+        // The handle's earlier access tokens first: each revoked is forgotten, so a revoke()
+        // that failed halfway goes on where it stopped.
+        loop {
+            let Some(earlier) = self.state().replaced.last().cloned() else {
+                break;
+            };
+            self.keeper.revoke(&earlier)?;
+            self.state().replaced.pop();
+        }
         if matches!(
             decision,
             Decision::RevokeMine | Decision::RevokeMineAndStored
         ) {
             self.keeper.revoke(&mine.access_token)?;
-            self.end(Held::LoggedOut { mine_alive: false }, Error::Revoked);
+            self.end(
+                Held::LoggedOut { mine_alive: false },
+                Error::LoggedOut {
+                    by_this_handle: true,
+                },
+            );
         }
         if matches!(
             decision,
@@ -736,7 +768,7 @@ impl Shared {
             Some(client_id) if *client_id != self.keeper.app.client_id => {
                 let mut app = self.keeper.app.clone();
                 app.client_id = client_id.clone();
-                self.keeper.client.revoke(&app, &token.access_token)
+                self.keeper.revoke_as(&app, &token.access_token)
             }
             _ => self.keeper.revoke(&token.access_token),
         }
@@ -759,6 +791,10 @@ impl Shared {
     fn replace(&self, fresh: Fresh, in_store: Option<RefreshToken>) {
         let token = self.as_mine(fresh.token);
         let mut state = self.state();
+        let old = std::mem::replace(&mut state.token, token.clone());
+        if !old.expires_by(SystemTime::now()) {
+            remember(&mut state, old.access_token);
+        }
         state.held = match fresh.unsaved {
             Some(_) => Held::Unsaved {
                 displaced: in_store,
@@ -770,6 +806,11 @@ impl Shared {
         state.unverified = false;
         state.validated_at = Instant::now();
         state.save_tried_at = Instant::now();
+    }
+
+    /// Remembers an access token this handle no longer uses, for its log out.
+    fn remember_replaced(&self, access: AccessToken) {
+        remember(&mut self.state(), access);
     }
 
     /// `token`, labelled with this handle's user and app: a store may not say whose it is,
@@ -801,7 +842,9 @@ impl Shared {
     fn logged_out_error_for(&self, state: &State) -> Error {
         match &state.ended_by {
             Some(why) => why.duplicate(),
-            None => Error::StoreChanged { stored_login: None },
+            None => Error::LoggedOut {
+                by_this_handle: false,
+            },
         }
     }
 
@@ -826,6 +869,17 @@ impl Drop for Shared {
             log::warn!("twitch-auth: an unsaved token pair ends with its last handle");
         }
     }
+}
+
+/// Adds `access` to the replaced access tokens, unless it is the current one or known already.
+fn remember(state: &mut State, access: AccessToken) {
+    if state.token.access_token == access || state.replaced.contains(&access) {
+        return;
+    }
+    if state.replaced.len() == MAX_REPLACED {
+        state.replaced.remove(0);
+    }
+    state.replaced.push(access);
 }
 
 /// Tells the user, once per failure, that a new pair is kept in memory only. stderr, since a

@@ -212,7 +212,15 @@ fn revoke_logs_out_every_pair_and_ends_the_handle() {
     assert!(t.file_bytes().is_none(), "the store still holds a pair");
     let err = token.access_token().unwrap_err();
     assert!(err.needs_login(), "{err:?}");
-    assert!(matches!(err, Error::Revoked), "{err:?}");
+    assert!(
+        matches!(
+            err,
+            Error::LoggedOut {
+                by_this_handle: true
+            }
+        ),
+        "{err:?}"
+    );
     token.revoke().expect("a second revoke is a no-op");
 }
 
