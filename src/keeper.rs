@@ -46,35 +46,39 @@ impl Keeper {
     /// handle's own pair while a save of it is pending).
     pub(crate) fn refresh(&self, from: &StoredToken) -> Result<Option<Fresh>, Error> {
         self.store.prepare_refresh(from)?;
-        let mut token = match spent::newest_successor(&from.refresh_token) {
-            // This process spent it already, and the store could not keep what replaced it.
+        // A refresh token this process spent already, while the store could not keep what
+        // replaced it: the newest pair of its line is refreshed instead, never it again.
+        let successor = match spent::newest_successor(&from.refresh_token) {
             Some(Successor::Alive(successor)) => {
-                log::debug!("twitch-auth: the refresh token was spent here; using its successor");
-                successor
+                log::debug!(
+                    "twitch-auth: the refresh token was spent here; refreshing its successor"
+                );
+                Some(successor)
             }
             Some(Successor::Revoked) => {
                 log::debug!("twitch-auth: the refresh token was spent here, and its line revoked");
                 return Ok(None);
             }
-            None => {
-                log::debug!("twitch-auth: refreshing the token");
-                let grant = match self.client.refresh(&self.app, &from.refresh_token)? {
-                    Refresh::Granted(grant) => grant,
-                    Refresh::Rejected => {
-                        log::debug!("twitch-auth: Twitch rejected the refresh token");
-                        return Ok(None);
-                    }
-                };
-                // Keep the old refresh token if the answer carries none.
-                let refresh_token = grant
-                    .refresh_token
-                    .clone()
-                    .unwrap_or_else(|| from.refresh_token.clone());
-                let token = StoredToken::granted(grant, refresh_token, &self.app.client_id);
-                spent::record(&from.refresh_token, &token);
-                token
+            None => None,
+        };
+        let spending = successor
+            .as_ref()
+            .map_or(&from.refresh_token, |s| &s.refresh_token);
+        log::debug!("twitch-auth: refreshing the token");
+        let grant = match self.client.refresh(&self.app, spending)? {
+            Refresh::Granted(grant) => grant,
+            Refresh::Rejected => {
+                log::debug!("twitch-auth: Twitch rejected the refresh token");
+                return Ok(None);
             }
         };
+        // Keep the old refresh token if the answer carries none.
+        let refresh_token = grant
+            .refresh_token
+            .clone()
+            .unwrap_or_else(|| spending.clone());
+        let mut token = StoredToken::granted(grant, refresh_token, &self.app.client_id);
+        spent::record(spending, &token);
         if token.user_id.is_none()
             && let Some((user_id, login)) = from.identity_for(&self.app.client_id)
         {

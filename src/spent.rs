@@ -62,18 +62,19 @@ pub(crate) fn revoked(access: &AccessToken) {
 /// when this process never spent it.
 pub(crate) fn newest_successor(refresh: &RefreshToken) -> Option<Successor> {
     let remembered = SPENT.lock().unwrap_or_else(PoisonError::into_inner);
-    let next = |token: &RefreshToken| remembered.iter().rev().find(|r| r.spent == *token);
-    let mut newest = next(refresh)?;
-    // Each step goes to a pair made later, so the walk ends; the bound is for a refresh answer
-    // that gave the same refresh token back (kept when the answer carries none).
-    for _ in 0..REMEMBERED {
-        match next(&newest.successor.refresh_token) {
-            Some(later) if later.successor.refresh_token != newest.successor.refresh_token => {
-                newest = later
-            }
-            _ => break,
-        }
+    // The latest refresh of `token` made after record `after`: each step goes to a later
+    // record, so the walk ends (also when an answer gave the same refresh token back).
+    let next = |token: &RefreshToken, after: Option<usize>| {
+        (0..remembered.len())
+            .rev()
+            .take_while(|&i| after.is_none_or(|after| i > after))
+            .find(|&i| remembered[i].spent == *token)
+    };
+    let mut newest = next(refresh, None)?;
+    while let Some(later) = next(&remembered[newest].successor.refresh_token, Some(newest)) {
+        newest = later;
     }
+    let newest = &remembered[newest];
     Some(if newest.revoked {
         Successor::Revoked
     } else {
@@ -88,17 +89,22 @@ mod tests {
     #[test]
     fn the_newest_successor_is_found_through_every_refresh() {
         let pair = |n: u32| StoredToken::new(format!("a-spent-{n}"), format!("r-spent-{n}"));
+        let alive = |n| Some(Successor::Alive(pair(n)));
         assert!(newest_successor(&pair(0).refresh_token).is_none());
         record(&pair(0).refresh_token, &pair(1));
         record(&pair(1).refresh_token, &pair(2));
-        assert_eq!(newest_successor(&pair(0).refresh_token), Some(pair(2)));
-        assert_eq!(newest_successor(&pair(1).refresh_token), Some(pair(2)));
+        assert_eq!(newest_successor(&pair(0).refresh_token), alive(2));
+        assert_eq!(newest_successor(&pair(1).refresh_token), alive(2));
         assert!(newest_successor(&pair(2).refresh_token).is_none());
         // An answer without a refresh token keeps the old one: no endless walk.
-        record(
-            &pair(2).refresh_token,
-            &StoredToken::new("a-spent-3", "r-spent-2"),
-        );
+        let third = StoredToken::new("a-spent-3", "r-spent-2");
+        record(&pair(2).refresh_token, &third);
         assert!(newest_successor(&pair(0).refresh_token).is_some());
+        // A log out here ends the line.
+        revoked(&third.access_token);
+        assert_eq!(
+            newest_successor(&pair(0).refresh_token),
+            Some(Successor::Revoked)
+        );
     }
 }
