@@ -800,12 +800,7 @@ impl World {
     }
 
     fn together(&mut self, label: &str, calls: &[(Call, usize)]) {
-        let jobs: Vec<(
-            Call,
-            usize,
-            UserToken,
-            (Option<(String, String)>, Option<AccessToken>),
-        )> = calls
+        let jobs: Vec<(Call, usize, UserToken, AtRevoke)> = calls
             .iter()
             .filter_map(|&(call, slot)| {
                 let handle = self.handles[slot].as_ref()?;
@@ -1157,7 +1152,8 @@ impl World {
                 .empty_unsaved_logins
                 .iter()
                 .any(|t| self.epochs.get(t) == Some(&epoch));
-            if epoch <= after && !(relogin && !checks("empty-relogin")) {
+            let excused = relogin && !checks("empty-relogin");
+            if epoch <= after && !excused {
                 self.broke(label, 3, format!("the store holds a pair of login #{epoch}, from before the log out (after login #{after}); no login since made it"));
             }
         }
@@ -1177,6 +1173,9 @@ impl World {
         }
     }
 }
+
+/// What a revoke must kill: the stored pair and the handle's, as they were when it was called.
+type AtRevoke = (Option<(String, String)>, Option<AccessToken>);
 
 /// Runs `call` on the handle; `Ok(Some(access))` when it handed out a token.
 fn run_call(handle: &Handle, call: Call) -> Result<Option<AccessToken>, Error> {
