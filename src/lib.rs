@@ -81,10 +81,13 @@
 //!
 //! - `helper.rs`: [`Helper`], the builder, and `bind()`, which reads top to bottom as its five
 //!   steps. Calls `login`, `keeper` and the store.
-//! - `token.rs`: [`UserToken`], the long-lived handle (refresh under the store's lock, the
-//!   stored pair preferred over its own, pending saves). Calls `keeper`.
+//! - `token.rs`: [`UserToken`], the long-lived handle (refresh, save retry and revoke under
+//!   the store's lock, as `model.rs` decides). Calls `model` and `keeper`.
+//! - `model.rs`: the pair model, the table of what the handle holds against what the store
+//!   holds, and `decide`, the one function that reads it (also in RELIABILITY.md).
 //! - `keeper.rs`: what `bind()` and the handle share: refresh (check the store can be written,
-//!   request, save first), validation of a new pair, revoke. Calls `oauth` and the store.
+//!   request, save first), validation of a new pair, revoke. Calls `oauth`, the store and
+//!   `spent.rs` (the refresh tokens this process spent, and what replaced them).
 //! - `login.rs`: step 5, getting a new pair: the `LoginSettings` passed down, your
 //!   generator ([`TokenPair`]), the browser opener. Calls the two flows below.
 //! - `code_flow.rs` (browser login: URL, listener, code exchange) and `device_flow.rs` (device
@@ -95,7 +98,8 @@
 //!   says when an error body repeats a secret, so its message is dropped.
 //! - `app_token.rs`, `app_token_builder.rs`: [`AppToken`], client credentials. Call `oauth`.
 //! - `store.rs` ([`TokenStore`], [`StoredToken`], [`MemoryStore`]) and `file_store.rs`
-//!   ([`FileStore`]: the file, its lock, atomic writes).
+//!   ([`FileStore`]: the file, its lock, atomic writes; `file_read.rs` reads it, never taking a
+//!   half-written or unreadable file for "no token").
 //! - Leaves, imported by the rest: `app.rs` (client id and secret, endpoints, redirect URL),
 //!   `scope.rs` and `unknown_scope.rs` ([`Scope`], [`UnknownScope`]), `secret.rs` (types that
 //!   cannot be printed), `error.rs` ([`Error`]).

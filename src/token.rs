@@ -1,4 +1,8 @@
 //! What `bind()` returns: a handle that keeps the user token usable for the life of the program.
+//!
+//! Every refresh, save retry and `revoke()` here follows the pair model: one table of what the
+//! handle holds against what the store holds, in `model.rs` (and in RELIABILITY.md, "The pair
+//! model"), decided by `model::decide` from one read of the store under its lock.
 
 use std::fmt;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, TryLockError};
