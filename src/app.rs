@@ -36,16 +36,22 @@ impl App {
         base_url: &str,
         env: impl Fn(&str) -> Option<String>,
     ) -> Result<App, Error> {
-        let env_var = |name| env(name).filter(|value: &String| !value.is_empty());
+        // Twitch's ids and secrets are letters and digits: spaces or a line end around one come
+        // from how it was pasted or set (`set TWITCH_CLIENT_ID=abc ` in cmd keeps the space),
+        // and would only earn an "invalid client" later.
+        let env_var = |name| env(name).filter(|value: &String| !value.trim().is_empty());
         let client_id = client_id
             .map(str::to_owned)
             .or_else(|| env_var("TWITCH_CLIENT_ID"))
-            .filter(|id| !id.trim().is_empty())
+            .map(|id| id.trim().to_owned())
+            .filter(|id| !id.is_empty())
             .ok_or(Error::NoClientId)?;
         let client_secret = client_secret
-            .cloned()
-            .or_else(|| env_var("TWITCH_CLIENT_SECRET").map(ClientSecret::new))
-            .filter(|secret| !secret.secret().is_empty());
+            .map(|secret| secret.secret().to_owned())
+            .or_else(|| env_var("TWITCH_CLIENT_SECRET"))
+            .map(|secret| secret.trim().to_owned())
+            .filter(|secret| !secret.is_empty())
+            .map(ClientSecret::new);
         Ok(App {
             client_id,
             client_secret,
@@ -250,6 +256,23 @@ mod tests {
         ] {
             assert!(base_url_checked(bad).is_err(), "{bad} was accepted");
         }
+    }
+
+    #[test]
+    fn credentials_around_which_spaces_or_line_ends_were_pasted_are_trimmed() {
+        let base = TWITCH_AUTH_BASE_URL;
+        let env = |name: &str| match name {
+            "TWITCH_CLIENT_ID" => Some(" env-id \r\n".to_owned()),
+            "TWITCH_CLIENT_SECRET" => Some("  \t".to_owned()),
+            _ => None,
+        };
+        let app = App::new(None, None, base, env).unwrap();
+        assert_eq!(app.client_id, "env-id");
+        assert!(app.client_secret.is_none(), "a blank secret is none");
+        let secret = ClientSecret::new("set-secret\n");
+        let app = App::new(Some("set-id "), Some(&secret), base, env).unwrap();
+        assert_eq!(app.client_id, "set-id");
+        assert_eq!(app.client_secret.unwrap().secret(), "set-secret");
     }
 
     #[test]

@@ -334,7 +334,8 @@ impl Helper {
     }
 
     /// Called with every refreshed pair, after it was saved (or, when the save failed, kept in
-    /// memory: see [`UserToken::is_saved`]): for apps that mirror tokens elsewhere. It runs while the token's other users wait for the refresh: keep it short,
+    /// memory: see [`UserToken::is_saved`]), and with a newer pair another program stored when
+    /// the handle takes it over: for apps that mirror tokens elsewhere. It runs while the token's other users wait for the refresh: keep it short,
     /// and do not call back into the [`UserToken`] or `bind()` from it (they wait for this refresh).
     ///
     /// Defaults to none.

@@ -193,8 +193,10 @@ impl UserToken {
             return Ok(state.token.access_token.clone());
         }
         if retry_save {
-            // Reported already; the token is usable meanwhile, and is never held up by it.
+            // Reported already; the token is usable meanwhile, and is never held up by it. A
+            // log out it finds ends the handle now.
             let _ = shared.save_retry(Wait::No);
+            shared.refuse_if_logged_out(&shared.state())?;
         }
         Ok(access)
     }

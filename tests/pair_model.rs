@@ -345,3 +345,36 @@ fn threads_waiting_for_a_failed_refresh_get_its_error_not_a_turn_each() {
         assert!(err.is_transient(), "{err:?}");
     }
 }
+
+#[test]
+fn adopting_another_programs_pair_tells_on_refresh() {
+    let t = Setup::new();
+    t.store(&CHAT);
+    let mirrored = Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+    let mirror = Arc::clone(&mirrored);
+    let token = t
+        .bare_helper(&CHAT)
+        .on_refresh(move |pair| {
+            mirror
+                .lock()
+                .unwrap()
+                .push(pair.access_token.secret().to_owned())
+        })
+        .bind()
+        .unwrap();
+    let theirs = another_login(&t, &CHAT);
+    token.report_unauthorized(&token.access_token().unwrap());
+
+    let access = token.access_token().unwrap();
+
+    assert_eq!(
+        access.secret(),
+        theirs.access_token,
+        "the newer pair is adopted"
+    );
+    assert_eq!(
+        *mirrored.lock().unwrap(),
+        [theirs.access_token],
+        "a mirror of the handle's pair must hear of the pair it now hands out"
+    );
+}
