@@ -81,13 +81,8 @@ fn saving_leaves_no_temporary_files() {
         std::fs::remove_file(&t.path).unwrap();
     }
     helper.bind().unwrap();
-    let mut names: Vec<String> = std::fs::read_dir(t.path.parent().unwrap())
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    names.sort();
     assert_eq!(
-        names,
+        support::file_names(t.path.parent().unwrap()),
         ["user_token.json", "user_token.json.lock"],
         "only the file and its lock"
     );
