@@ -47,6 +47,14 @@ impl Drop for BindMount {
     }
 }
 
+/// A small tmpfs for a Public client's test; `None` (having said why) where either cannot be.
+fn tmpfs_for_a_public_client() -> Option<Tmpfs> {
+    if secret_in_env() {
+        return None;
+    }
+    Tmpfs::mount("1M")
+}
+
 /// A Public client's pair stored in `t`'s file and expired there and at the fake, so the next
 /// `bind()` goes straight to the refresh (no validation).
 fn store_expired_public(t: &Setup) -> Grant {
@@ -62,10 +70,7 @@ fn store_expired_public(t: &Setup) -> Grant {
 
 #[test]
 fn a_token_file_bind_mounted_on_its_own_is_refused_before_the_refresh() {
-    if secret_in_env() {
-        return;
-    }
-    let Some(tmpfs) = Tmpfs::mount("1M") else {
+    let Some(tmpfs) = tmpfs_for_a_public_client() else {
         return;
     };
     let t = tmpfs.setup();
@@ -128,10 +133,7 @@ fn a_token_file_bind_mounted_on_its_own_is_refused_before_the_refresh() {
 
 #[test]
 fn a_token_file_in_a_bind_mounted_directory_still_refreshes() {
-    if secret_in_env() {
-        return;
-    }
-    let Some(tmpfs) = Tmpfs::mount("1M") else {
+    let Some(tmpfs) = tmpfs_for_a_public_client() else {
         return;
     };
     let host_dir = tmpfs.path().join("host");
@@ -150,10 +152,7 @@ fn a_token_file_in_a_bind_mounted_directory_still_refreshes() {
 
 #[test]
 fn a_token_file_on_no_mount_point_still_refreshes() {
-    if secret_in_env() {
-        return;
-    }
-    let Some(tmpfs) = Tmpfs::mount("1M") else {
+    let Some(tmpfs) = tmpfs_for_a_public_client() else {
         return;
     };
     let t = tmpfs.setup();
