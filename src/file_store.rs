@@ -1,10 +1,6 @@
-//! The token file: pyTwitchAPI's keys, a tolerant reader, an atomic owner-only writer, and a
-//! lock file so that one process at a time binds or refreshes.
-//!
-//! The file is a JSON object with pyTwitchAPI's `token` and `refresh`, so each library reads the
-//! other's file, plus what this crate remembers about the token (scopes, expiry, user, client id).
-//! Those extra keys are trusted only while `token_fingerprint` matches `token`: pyTwitchAPI, or a
-//! hand edit, may replace the pair and leave keys that describe an older token.
+//! The token file as a store: an atomic owner-only writer, the sweep of dead writers' temporary
+//! files, and a lock file so that one process at a time binds or refreshes. Its contents and
+//! their reading are `token_file.rs`.
 
 use std::ffi::{OsStr, OsString};
 use std::fs::{self, File, OpenOptions};
@@ -12,12 +8,11 @@ use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use serde::Serialize;
-use serde_json::{Map, Value};
-
-use crate::{Error, FileAction, Scope, StoreLock, StoredToken, TokenStore};
+use crate::retry::retrying;
+use crate::token_file::{Record, record};
+use crate::{Error, FileAction, StoreLock, StoredToken, TokenStore};
 
 /// How long [`FileStore::lock`] waits for another process by default: longer than a holder
 /// needs for its requests (a validation and a refresh, each bounded by the HTTP timeout), short
@@ -104,7 +99,7 @@ impl TokenStore for FileStore {
         if fs::metadata(&self.path).is_ok_and(|meta| !meta.is_file()) {
             return Ok(None);
         }
-        crate::file_read::read(&self.path).map_err(|e| self.error(FileAction::Read, e))
+        crate::token_file::read(&self.path).map_err(|e| self.error(FileAction::Read, e))
     }
 
     fn save(&self, token: &StoredToken) -> Result<(), Error> {
@@ -137,7 +132,7 @@ impl TokenStore for FileStore {
         let through_link =
             fs::symlink_metadata(&self.path).is_ok_and(|meta| meta.file_type().is_symlink());
         if through_link
-            && let Ok(Some(stored)) = crate::file_read::read(&self.path)
+            && let Ok(Some(stored)) = crate::token_file::read(&self.path)
             && stored.refresh_token == from.refresh_token
         {
             let target = fs::canonicalize(&self.path).unwrap_or_else(|_| self.path.clone());
@@ -329,77 +324,6 @@ fn no_follow(options: &mut OpenOptions) -> &mut OpenOptions {
     options
 }
 
-/// What is written: the pair first, under pyTwitchAPI's names.
-#[derive(Debug, Serialize)]
-struct Record<'a> {
-    token: &'a str,
-    refresh: &'a str,
-    client_id: Option<&'a str>,
-    user_id: Option<&'a str>,
-    login: Option<&'a str>,
-    scopes: &'a [Scope],
-    /// Unix seconds; `null` when unknown or never.
-    expires_at: Option<u64>,
-    token_fingerprint: String,
-}
-
-fn record(token: &StoredToken) -> Record<'_> {
-    Record {
-        token: token.access_token.secret(),
-        refresh: token.refresh_token.secret(),
-        client_id: token.client_id.as_deref(),
-        user_id: token.user_id.as_deref(),
-        login: token.login.as_deref(),
-        scopes: &token.scopes,
-        expires_at: token
-            .expires_at
-            .map(|at| at.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())),
-        token_fingerprint: fingerprint(token.access_token.secret()),
-    }
-}
-
-/// Parses the file's bytes; see [`FileStore::load`].
-pub(crate) fn parse(bytes: &[u8]) -> Option<StoredToken> {
-    let object: Map<String, Value> = serde_json::from_slice(bytes).ok()?;
-    let text = |key: &str| {
-        object
-            .get(key)
-            .and_then(Value::as_str)
-            .filter(|s| !s.is_empty())
-    };
-    let access = text("token")?;
-    let refresh = text("refresh")?;
-    let mut token = StoredToken::new(access, refresh);
-    if text("token_fingerprint") == Some(&fingerprint(access)) {
-        token.client_id = text("client_id").map(str::to_owned);
-        token.user_id = text("user_id").map(str::to_owned);
-        token.login = text("login").map(str::to_owned);
-        if let Some(Value::Array(items)) = object.get("scopes") {
-            token.scopes = items
-                .iter()
-                .filter_map(Value::as_str)
-                .map(Scope::from)
-                .collect();
-        }
-        token.expires_at = object
-            .get("expires_at")
-            .and_then(Value::as_u64)
-            .and_then(|secs| UNIX_EPOCH.checked_add(Duration::from_secs(secs)));
-    }
-    Some(token)
-}
-
-/// A short digest tying the extra keys to the access token they describe (FNV-1a, 64 bits): it
-/// only has to notice a replaced token, and the file holds the token itself anyway.
-fn fingerprint(access: &str) -> String {
-    let hash = access
-        .bytes()
-        .fold(0xcbf2_9ce4_8422_2325_u64, |hash, byte| {
-            (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3)
-        });
-    format!("fnv1a64:{hash:016x}")
-}
-
 /// Fails early when the path can never hold the token file, before a login is started for it.
 fn check_path(path: &Path) -> io::Result<()> {
     if path.as_os_str().is_empty() {
@@ -460,28 +384,6 @@ const RENAME_BUDGET: Duration = Duration::from_secs(2);
 fn is_sharing_violation(e: &io::Error) -> bool {
     // ERROR_ACCESS_DENIED, ERROR_SHARING_VIOLATION, ERROR_LOCK_VIOLATION.
     cfg!(windows) && matches!(e.raw_os_error(), Some(5 | 32 | 33))
-}
-
-/// Runs `op` until it succeeds, fails for another reason than `retryable`, or `budget` is
-/// spent (then its last error is returned), pausing a little longer each time (1 ms, doubling
-/// up to 50 ms). Serves the lock wait, the replace of a file held open and the read of one
-/// being written.
-pub(crate) fn retrying<T>(
-    mut op: impl FnMut() -> io::Result<T>,
-    retryable: impl Fn(&io::Error) -> bool,
-    budget: Duration,
-) -> io::Result<T> {
-    let start = Instant::now();
-    let mut pause = Duration::from_millis(1);
-    loop {
-        match op() {
-            Err(e) if retryable(&e) && start.elapsed() < budget => {
-                std::thread::sleep(pause.min(budget.saturating_sub(start.elapsed())));
-                pause = (pause * 2).min(Duration::from_millis(50));
-            }
-            result => return result,
-        }
-    }
 }
 
 /// How old a temporary file must be before a writer counts as dead: a write takes milliseconds.
@@ -643,91 +545,6 @@ fn sync_dir(dir: &Path) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{AccessToken, RefreshToken};
-
-    fn stored(access: &str, scopes: Vec<Scope>) -> StoredToken {
-        let mut token = StoredToken::new(access, "r+/=%");
-        token.client_id = Some("c".into());
-        token.user_id = Some("1".into());
-        token.login = Some("l".into());
-        token.scopes = scopes;
-        token.expires_at = Some(UNIX_EPOCH + Duration::from_secs(99));
-        token
-    }
-
-    #[test]
-    fn round_trip_keeps_the_extra_keys() {
-        let token = stored("a", vec![Scope::ChatRead, Scope::from("made:up")]);
-        let json = serde_json::to_vec(&record(&token)).unwrap();
-        assert_eq!(parse(&json).unwrap(), token);
-    }
-
-    #[test]
-    fn files_that_are_not_a_pair() {
-        let cases: [&[u8]; 9] = [
-            b"",
-            b"null",
-            b"[]",
-            b"{}",
-            br#"{"token":"a"}"#,
-            br#"{"refresh":"r"}"#,
-            br#"{"token":"","refresh":"r"}"#,
-            br#"{"token":1,"refresh":"r"}"#,
-            b"\xff\xfe{",
-        ];
-        for bytes in cases {
-            assert!(
-                parse(bytes).is_none(),
-                "{:?} was read as a pair",
-                String::from_utf8_lossy(bytes)
-            );
-        }
-        let deep = "[".repeat(100_000);
-        assert!(parse(deep.as_bytes()).is_none());
-    }
-
-    #[test]
-    fn extra_keys_count_only_for_their_token() {
-        let at = |secs| Some(UNIX_EPOCH + Duration::from_secs(secs));
-        let cases = [
-            (r#"{"token":"a","refresh":"r"}"#, None, false),
-            (
-                r#"{"token":"a","refresh":"r","login":"l","expires_at":1,"token_fingerprint":"fnv1a64:0"}"#,
-                None,
-                false,
-            ),
-            (
-                r#"{"token":"a","refresh":"r","login":"l","expires_at":null,"token_fingerprint":"FP"}"#,
-                None,
-                true,
-            ),
-            (
-                r#"{"token":"a","refresh":"r","login":"l","token_fingerprint":"FP"}"#,
-                None,
-                true,
-            ),
-            (
-                r#"{"token":"a","refresh":"r","login":"l","expires_at":"soon","token_fingerprint":"FP"}"#,
-                None,
-                true,
-            ),
-            (
-                r#"{"token":"a","refresh":"r","login":"l","expires_at":5,"scopes":"chat:read","token_fingerprint":"FP"}"#,
-                at(5),
-                true,
-            ),
-        ];
-        for (json, expires_at, trusted) in cases {
-            let json = json.replace("FP", &fingerprint("a"));
-            let token = parse(json.as_bytes()).unwrap_or_else(|| panic!("{json} not read"));
-            assert_eq!(token.expires_at, expires_at, "{json}");
-            assert_eq!(token.login.is_some(), trusted, "{json}");
-            assert_eq!(
-                (token.access_token, token.refresh_token),
-                (AccessToken::new("a"), RefreshToken::new("r"))
-            );
-        }
-    }
 
     #[test]
     fn temporary_names_are_recognised_exactly() {
@@ -753,47 +570,6 @@ mod tests {
                 "{file_name}"
             );
         }
-    }
-
-    #[test]
-    fn a_replace_is_retried_while_retryable_and_within_its_budget() {
-        let busy = || io::Error::other("in use by another program");
-        let retryable = |e: &io::Error| e.kind() == io::ErrorKind::Other;
-        let mut calls = 0;
-        let result = retrying(
-            || {
-                calls += 1;
-                if calls < 4 { Err(busy()) } else { Ok(calls) }
-            },
-            retryable,
-            Duration::from_secs(5),
-        );
-        assert_eq!(result.unwrap(), 4, "retried until it worked");
-
-        let mut calls = 0;
-        let result: io::Result<()> = retrying(
-            || {
-                calls += 1;
-                Err(busy())
-            },
-            retryable,
-            Duration::from_millis(50),
-        );
-        assert!(result.is_err(), "gives up after its budget");
-        assert!(calls > 1);
-
-        let mut calls = 0;
-        let result: io::Result<()> = retrying(
-            || {
-                calls += 1;
-                Err(io::Error::from(io::ErrorKind::NotFound))
-            },
-            retryable,
-            Duration::from_secs(5),
-        );
-        assert!(result.is_err());
-        assert_eq!(calls, 1, "other errors are not retried");
-        assert!(!is_sharing_violation(&io::Error::from_raw_os_error(32)) || cfg!(windows));
     }
 
     #[test]

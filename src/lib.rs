@@ -98,8 +98,9 @@
 //!   says when an error body repeats a secret, so its message is dropped.
 //! - `app_token.rs`, `app_token_builder.rs`: [`AppToken`], client credentials. Call `oauth`.
 //! - `store.rs` ([`TokenStore`], [`StoredToken`], [`MemoryStore`]) and `file_store.rs`
-//!   ([`FileStore`]: the file, its lock, atomic writes; `file_read.rs` reads it, never taking a
-//!   half-written or unreadable file for "no token").
+//!   ([`FileStore`]: the file, its lock, atomic writes; `token_file.rs` is its format and
+//!   reads it, never taking a half-written or unreadable file for "no token"; `retry.rs` the
+//!   bounded retry both use).
 //! - Leaves, imported by the rest: `app.rs` (client id and secret, endpoints, redirect URL),
 //!   `scope.rs` and `unknown_scope.rs` ([`Scope`], [`UnknownScope`]), `secret.rs` (types that
 //!   cannot be printed), `error.rs` ([`Error`]).
@@ -116,7 +117,6 @@ mod code_flow;
 mod device_flow;
 mod echo;
 mod error;
-mod file_read;
 mod file_store;
 mod handle;
 mod helper;
@@ -128,11 +128,13 @@ mod logout;
 mod model;
 mod oauth;
 mod redirect;
+mod retry;
 mod scope;
 mod secret;
 mod spent;
 mod store;
 mod token;
+mod token_file;
 mod unknown_scope;
 
 #[cfg(feature = "mock")]
@@ -159,7 +161,7 @@ pub use unknown_scope::UnknownScope;
 pub mod fuzzing {
     /// The token file parser.
     pub fn token_file(bytes: &[u8]) {
-        let _ = crate::file_store::parse(bytes);
+        let _ = crate::token_file::parse(bytes);
     }
 
     /// The redirect listener on a raw request head: its request line, then the judgement of
