@@ -1009,8 +1009,18 @@ impl World {
             let _ = child.kill();
             let _ = child.wait();
             // A request the child sent just before it died may still be in the fake's socket:
-            // let the fake take it (and spend its refresh token) before the checks look.
-            std::thread::sleep(Duration::from_millis(25));
+            // let the fake take it (and spend its refresh token) before the checks look. On a
+            // loaded machine that takes a while: wait until no request came for 100 ms.
+            let mut seen = self.fake.requests().len();
+            let settle = Instant::now();
+            loop {
+                std::thread::sleep(Duration::from_millis(100));
+                let now = self.fake.requests().len();
+                if now == seen || settle.elapsed() > Duration::from_secs(2) {
+                    break;
+                }
+                seen = now;
+            }
             count(|f| f.kills += 1);
             self.check_file_after_kill(label, &path, &before, requests_before);
             return;
@@ -1308,11 +1318,7 @@ fn run<K: Kind>(test: &str, cases: u32, ops: std::ops::RangeInclusive<usize>) {
         // PROPTEST_DISABLE_FAILURE_PERSISTENCE is set (to explore past a known failure).
         failure_persistence: std::env::var_os("PROPTEST_DISABLE_FAILURE_PERSISTENCE")
             .is_none()
-            .then(|| {
-                Box::new(FileFailurePersistence::SourceParallel(
-                    "proptest-regressions",
-                )) as _
-            }),
+            .then(|| Box::new(FileFailurePersistence::WithSource("proptest-regressions")) as _),
         max_shrink_iters: 400,
         ..Config::default()
     };
