@@ -250,7 +250,7 @@ pub enum Error {
     },
     /// This handle was logged out, and hands out no token: its own
     /// [`revoke`](crate::UserToken::revoke) succeeded, or earlier it found that another program
-    /// had logged out (emptied the store). Call `bind()` again to log in.
+    /// (or another handle of this one) had logged out. Call `bind()` again to log in.
     LoggedOut {
         /// Whether it was this handle's own `revoke()`.
         by_this_handle: bool,
@@ -638,8 +638,8 @@ impl fmt::Display for Error {
             Error::LoggedOut {
                 by_this_handle: false,
             } => f.write_str(
-                "this token was logged out by another program, which removed the stored token; \
-                 call bind() again to log in",
+                "this token was logged out elsewhere (by another program, or another handle of \
+                 this one); call bind() again to log in",
             ),
             Error::Unsaved {
                 save, validation, ..

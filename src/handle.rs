@@ -9,6 +9,7 @@ use crate::keeper::{Fresh, Keeper};
 use crate::model::{self, Act, Decision, Held, Seen};
 use crate::oauth::Validation;
 use crate::scope;
+use crate::spent::{self, Successor};
 use crate::{AccessToken, Error, Outcome, RefreshToken, StoredToken};
 
 pub(crate) struct Shared {
@@ -256,7 +257,7 @@ impl Shared {
         ) && matches!(held, Held::Unsaved { .. })
         {
             // Nobody else knows the handle's unsaved pair, and nobody will use it now.
-            self.revoke_quietly(&mine);
+            self.revoke_quietly(&mine, false);
         }
         self.replace(fresh, in_store);
         // A stored pair refreshed here was this handle's for a moment: its access token lives
@@ -265,6 +266,41 @@ impl Shared {
             self.remember_replaced(access);
         }
         Ok(())
+    }
+
+    /// Before a save retry, takes what other handles of this process did to this handle's pair:
+    /// when one of them refreshed it (and the store could not keep the result), the newest pair
+    /// of the line is this handle's now, unsaved; when that line was logged out here, the handle
+    /// ends. Without it, the retry would write back a pair whose refresh token is spent. (A
+    /// refresh needs none of it: a spent refresh token is never sent, its line's newest pair is
+    /// refreshed instead, and a stored successor is adopted as any newer pair.)
+    pub(crate) fn catch_up(&self) -> Result<(), Error> {
+        let (mine, held) = self.mine_and_held();
+        match spent::newest_successor(&mine.refresh_token) {
+            None => Ok(()),
+            Some(Successor::Alive(newest)) => {
+                log::debug!(
+                    "twitch-auth: another handle refreshed this pair; taking its successor"
+                );
+                let displaced = match held {
+                    Held::Unsaved { displaced } => displaced,
+                    _ => Some(mine.refresh_token.clone()),
+                };
+                let newest = self.as_mine(newest);
+                let mut state = self.state();
+                state.token = newest;
+                state.held = Held::Unsaved { displaced };
+                remember(&mut state, mine.access_token);
+                Ok(())
+            }
+            // The newest pair was revoked; this one's access token may still be alive.
+            Some(Successor::Revoked) => Err(self.end(
+                Held::LoggedOut { mine_alive: true },
+                Error::LoggedOut {
+                    by_this_handle: false,
+                },
+            )),
+        }
     }
 
     /// What the store holds, compared with what the handle holds: the model's row.
@@ -474,6 +510,7 @@ impl Shared {
                 Held::Unsaved { .. } => state.save_tried_at = Instant::now(),
             }
         }
+        self.catch_up()?;
         let store = &self.keeper.store;
         let _lock = match wait {
             Wait::Yes => store.lock()?,

@@ -13,7 +13,7 @@ impl Shared {
     /// back.
     pub(crate) fn log_out_seen(&self, mine: &StoredToken, held: &Held) -> Error {
         let mine_alive = match held {
-            Held::Unsaved { .. } => !self.revoke_quietly(mine),
+            Held::Unsaved { .. } => !self.revoke_quietly(mine, true),
             _ => true,
         };
         self.end(
@@ -93,9 +93,17 @@ impl Shared {
     }
 
     /// Revokes a pair nobody will use, as well as can be: a failure leaves it to expire.
-    /// Returns whether it is gone.
-    pub(crate) fn revoke_quietly(&self, token: &StoredToken) -> bool {
-        match self.keeper.revoke(&token.access_token) {
+    /// Returns whether it is gone. `log_out`: it is revoked for a log out, which ends its line
+    /// for every handle of this process (`spent.rs`); a pair merely abandoned for a newer one
+    /// does not end anything.
+    pub(crate) fn revoke_quietly(&self, token: &StoredToken, log_out: bool) -> bool {
+        let revoked = if log_out {
+            self.keeper.revoke(&token.access_token)
+        } else {
+            let app = &self.keeper.app;
+            self.keeper.client.revoke(app, &token.access_token)
+        };
+        match revoked {
             Ok(()) => true,
             Err(e) => {
                 log::debug!("twitch-auth: could not revoke a pair nobody will use: {e}");

@@ -76,8 +76,10 @@
 //! - *log out seen*: [`Error::StoreChanged`](crate::Error::StoreChanged) with no login; the
 //!   handle is logged out from then on. A saved pair was the one logged out, and nothing is
 //!   sent for it; an unsaved one, which only the handle knows, is revoked.
-//! - *revoke*: every pair named is revoked at Twitch, then the store is emptied and the handle
-//!   is logged out. An unreadable store is refused, since what it holds cannot be revoked.
+//! - *revoke*: every pair named is revoked at Twitch, and the access tokens the handle replaced
+//!   (Twitch keeps an access token alive after its refresh), then the store is emptied and the
+//!   handle is logged out. An unreadable store is refused, since what it holds cannot be
+//!   revoked.
 //!
 //! # The other actors
 //!
@@ -86,6 +88,9 @@
 //!   is an error, never a login over it. A pair obtained whose save fails is handed to the new
 //!   handle (unsaved, displacing what the store held under the lock), or, when it could not be
 //!   validated either, carried by the error ([`Error::Unsaved`](crate::Error::Unsaved)).
+//! - **Handles of one process** share the refresh tokens they spent (`spent.rs`): one this
+//!   process spent while the store could not keep its successor is never sent again; the newest
+//!   pair of its line is refreshed instead, or, after a log out here, it counts as rejected.
 //! - **The end of the process** loses an unsaved pair with it, and the store still holds the
 //!   displaced one, whose refresh token may be spent. The last clone of a handle tries one save,
 //!   without waiting for the lock; a program about to exit checks
