@@ -203,6 +203,10 @@ impl TokenStore for FileStore {
 /// cannot be written and holds no lock file: a read-only store needs no lock.
 fn open_lock_file(lock_path: &Path) -> io::Result<Option<File>> {
     refuse_symlink(lock_path)?;
+    // Said before any open: Windows opens no directory without a flag we never pass, and
+    // answers "access denied", which must not read as "this directory cannot be written, so no
+    // lock is needed" (the lock would then silently not be held).
+    refuse_non_file(lock_path)?;
     let mut options = private_options();
     options.read(true).write(true).create(true).truncate(false);
     let created = create_private_dir(parent_dir(lock_path))
@@ -300,6 +304,18 @@ fn refuse_symlink(path: &Path) -> io::Result<()> {
         ));
     }
     Ok(())
+}
+
+/// Fails when something other than a regular file (a directory, a named pipe, a device) stands
+/// at `path`; nothing there is fine.
+fn refuse_non_file(path: &Path) -> io::Result<()> {
+    match fs::symlink_metadata(path) {
+        Ok(meta) if !meta.is_file() => Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!("{} is not a regular file: remove it", path.display()),
+        )),
+        _ => Ok(()),
+    }
 }
 
 /// `file` if it is a regular file: a named pipe or a device at the lock path is refused.
