@@ -1,6 +1,9 @@
 //! No wait without end: a process stopped while it holds the token file's lock is reported, a
 //! login holds no lock, and getters never wait for the network or the lock.
-#![cfg(unix)] // the lock holder is stopped with SIGSTOP
+//!
+//! On Unix the lock holder is stopped with SIGSTOP. Windows has no such signal: there the holder,
+//! which sleeps while it holds the lock, stands in for a process that stopped responding; the
+//! bounded wait and `LockTimedOut` are the same promise.
 
 mod support;
 
@@ -32,7 +35,8 @@ fn lock_holder() {
     std::thread::sleep(Duration::from_secs(120));
 }
 
-/// Another process holding `lock_path`, stopped (SIGSTOP) once it holds it; killed on drop.
+/// Another process holding `lock_path`, stopped (SIGSTOP, on Unix) once it holds it; killed on
+/// drop.
 struct StoppedHolder(Child);
 
 impl StoppedHolder {
@@ -50,6 +54,7 @@ impl StoppedHolder {
                 break;
             }
         }
+        #[cfg(unix)]
         signal("STOP", child.id());
         StoppedHolder(child)
     }
@@ -57,11 +62,12 @@ impl StoppedHolder {
 
 impl Drop for StoppedHolder {
     fn drop(&mut self) {
-        signal("KILL", self.0.id());
+        let _ = self.0.kill(); // SIGKILL ends a stopped process too; TerminateProcess on Windows
         let _ = self.0.wait();
     }
 }
 
+#[cfg(unix)]
 fn signal(name: &str, pid: u32) {
     let status = Command::new("kill")
         .arg(format!("-{name}"))
