@@ -1,5 +1,6 @@
 //! Crash safety of the token file: a process saving tokens in a tight loop (the `save_loop`
-//! example, through `FileStore::save`) is killed with SIGKILL at random moments, over and over.
+//! example, through `FileStore::save`) is killed with SIGKILL (on Windows `TerminateProcess`,
+//! as abrupt an end) at random moments, over and over.
 //! After every kill the file holds a complete pair, the one that was there or a newer one, never
 //! an empty, half-written or mixed file; readers meanwhile never see anything else either.
 //!
@@ -9,11 +10,11 @@
 //! The random moments come from a xorshift seeded from the clock; the seed is printed (shown when
 //! a test fails), and `CRASH_SEED=<seed>` replays a run. `save_loop` is built by `cargo test`;
 //! with `--test crash` alone, build it first: `cargo build --all-features --examples`.
-#![cfg(unix)] // the writer is killed with SIGKILL
 
 mod support;
 
 use std::collections::BTreeMap;
+#[cfg(unix)]
 use std::os::unix::process::ExitStatusExt;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
@@ -24,8 +25,9 @@ use twitch_auth::{FileStore, Scope, StoredToken, TokenStore};
 
 /// Kills per run; the issue asks for at least 200.
 const KILLS: usize = 220;
-/// Each child runs for 0 to this many milliseconds before it is killed.
-const MAX_RUN_MS: u64 = 30;
+/// Each child runs for 0 to this many milliseconds before it is killed: long enough for it to
+/// have saved a few pairs. A process starts far more slowly on Windows (and under Wine).
+const MAX_RUN_MS: u64 = if cfg!(windows) { 400 } else { 30 };
 
 /// Xorshift64: enough randomness for kill moments, no dependency.
 struct XorShift(u64);
@@ -100,17 +102,37 @@ fn pair_in(store: &FileStore) -> Result<u64, String> {
     Ok(n)
 }
 
-/// The directory's entries, as (name, mode).
+/// The directory's entries, as (name, mode). Windows has no mode bits (the directory's access
+/// list decides): there every entry counts as 0o600.
 fn entries(dir: &Path) -> BTreeMap<String, u32> {
-    use std::os::unix::fs::PermissionsExt;
     std::fs::read_dir(dir)
         .unwrap()
         .map(|e| {
             let e = e.unwrap();
-            let mode = e.metadata().unwrap().permissions().mode() & 0o777;
-            (e.file_name().to_string_lossy().into_owned(), mode)
+            (e.file_name().to_string_lossy().into_owned(), mode(&e))
         })
         .collect()
+}
+
+#[cfg(unix)]
+fn mode(entry: &std::fs::DirEntry) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    entry.metadata().unwrap().permissions().mode() & 0o777
+}
+
+#[cfg(not(unix))]
+fn mode(_: &std::fs::DirEntry) -> u32 {
+    0o600
+}
+
+/// Whether `status` is that of a process ended by `Child::kill`: SIGKILL on Unix; on Windows
+/// `TerminateProcess` with exit code 1 (which `save_loop` also uses when a save fails, but then
+/// it says why on stderr, which the caller checks).
+fn killed(status: std::process::ExitStatus) -> bool {
+    #[cfg(unix)]
+    return status.signal() == Some(9);
+    #[cfg(not(unix))]
+    return status.code() == Some(1);
 }
 
 /// Whether `name` is a temporary file of the token file's writer: `.{file}.{pid}.{n}.tmp`.
@@ -178,11 +200,10 @@ fn kill_repeatedly(store: &FileStore, kills: usize, rng: &mut XorShift) -> Run {
             reads += 1;
         }
         let mut child = running.0.take().unwrap();
-        child.kill().unwrap(); // SIGKILL
+        child.kill().unwrap(); // SIGKILL; TerminateProcess on Windows
         let output = child.wait_with_output().unwrap();
-        assert_eq!(
-            output.status.signal(),
-            Some(9),
+        assert!(
+            killed(output.status) && output.stderr.is_empty(),
             "kill {kill}: save_loop ended on its own: {:?} {}",
             output.status,
             String::from_utf8_lossy(&output.stderr)
@@ -283,9 +304,11 @@ fn sigkill_while_saving_leaves_the_old_or_a_newer_complete_pair() {
         let pid = name.split('.').nth(3).unwrap();
         *pids.entry(pid).or_insert(0) += 1;
     }
+    // On Linux the next save sweeps a dead writer's file by its pid; elsewhere only by age (a
+    // minute: the test below), and process ids are soon reused, so one id may have several.
     let repeated: Vec<_> = pids.iter().filter(|(_, count)| **count > 1).collect();
     assert!(
-        repeated.is_empty(),
+        repeated.is_empty() || !cfg!(target_os = "linux"),
         "pids with several leftovers: {repeated:?} in {temps:?}"
     );
 }
