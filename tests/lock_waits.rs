@@ -9,7 +9,7 @@ mod support;
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
 
@@ -41,19 +41,11 @@ struct StoppedHolder(Child);
 
 impl StoppedHolder {
     fn start(lock_path: &Path) -> StoppedHolder {
-        let mut child = Command::new(std::env::current_exe().unwrap())
-            .args(["lock_holder", "--exact", "--nocapture", "--test-threads=1"])
-            .env("TWITCH_AUTH_TEST_HOLD_LOCK", lock_path)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let stdout = BufReader::new(child.stdout.take().unwrap());
-        for line in stdout.lines() {
-            if line.unwrap().contains("holding the lock") {
-                break;
-            }
-        }
+        let child = support::this_test_as_another_process(
+            "lock_holder",
+            &[("TWITCH_AUTH_TEST_HOLD_LOCK", lock_path.as_os_str())],
+            "holding the lock",
+        );
         #[cfg(unix)]
         signal("STOP", child.id());
         StoppedHolder(child)
@@ -69,7 +61,7 @@ impl Drop for StoppedHolder {
 
 #[cfg(unix)]
 fn signal(name: &str, pid: u32) {
-    let status = Command::new("kill")
+    let status = std::process::Command::new("kill")
         .arg(format!("-{name}"))
         .arg(pid.to_string())
         .status()

@@ -7,9 +7,8 @@
 
 mod support;
 
-use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::Child;
 use std::time::Duration;
 
 use support::{CHAT, Setup, expire_stored};
@@ -43,20 +42,15 @@ struct Holder(Child);
 
 impl Holder {
     fn start(path: &Path, hold: Duration) -> Holder {
-        let mut child = Command::new(std::env::current_exe().unwrap())
-            .args(["file_holder", "--exact", "--nocapture", "--test-threads=1"])
-            .env("TWITCH_AUTH_TEST_HOLD_OPEN", path)
-            .env("TWITCH_AUTH_TEST_HOLD_MS", hold.as_millis().to_string())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let stdout = BufReader::new(child.stdout.take().unwrap());
-        for line in stdout.lines() {
-            if line.unwrap().contains("holding the file open") {
-                break;
-            }
-        }
+        let hold = hold.as_millis().to_string();
+        let child = support::this_test_as_another_process(
+            "file_holder",
+            &[
+                ("TWITCH_AUTH_TEST_HOLD_OPEN", path.as_os_str()),
+                ("TWITCH_AUTH_TEST_HOLD_MS", hold.as_ref()),
+            ],
+            "holding the file open",
+        );
         Holder(child)
     }
 

@@ -212,6 +212,30 @@ impl Setup {
     }
 }
 
+/// This test binary again, running only its test `helper` with `envs`, as another process
+/// (one that holds a lock or a file); returns once that process printed `ready`.
+pub fn this_test_as_another_process(
+    helper: &str,
+    envs: &[(&str, &std::ffi::OsStr)],
+    ready: &str,
+) -> std::process::Child {
+    use std::io::BufRead;
+    let mut child = Command::new(std::env::current_exe().unwrap())
+        .args([helper, "--exact", "--nocapture", "--test-threads=1"])
+        .envs(envs.iter().copied())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = std::io::BufReader::new(child.stdout.take().unwrap());
+    for line in stdout.lines() {
+        if line.unwrap().contains(ready) {
+            break;
+        }
+    }
+    child
+}
+
 /// The names in `dir`, sorted.
 pub fn file_names(dir: &Path) -> Vec<String> {
     let mut names: Vec<String> = std::fs::read_dir(dir)
