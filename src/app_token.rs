@@ -241,6 +241,13 @@ impl AppToken {
         self.state().expires_at
     }
 
+    /// How long the current token has left; `None` for a token that does not expire, and zero
+    /// once it has expired.
+    pub fn expires_in(&self) -> Option<Duration> {
+        let at = self.expires_at()?;
+        Some(at.duration_since(SystemTime::now()).unwrap_or_default())
+    }
+
     /// Replaces the token `seen` with a new one, one request at a time.
     fn renew(&self, seen: &AccessToken) -> Result<(), Error> {
         let _turn = self
@@ -267,6 +274,12 @@ impl AppToken {
             .unwrap_or_else(PoisonError::into_inner)
     }
 }
+
+/// As [`UserToken`](crate::UserToken): a panic inside a call cannot leave the handle broken (a
+/// poisoned lock is taken over, and the state is replaced whole), so it may be used inside
+/// `catch_unwind`.
+impl std::panic::UnwindSafe for AppToken {}
+impl std::panic::RefUnwindSafe for AppToken {}
 
 impl fmt::Debug for AppToken {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -178,6 +178,27 @@ impl From<String> for Scope {
     }
 }
 
+/// A copy, so that `Helper::new(&scopes)` takes a borrowed array or slice of scopes too.
+impl From<&Scope> for Scope {
+    fn from(scope: &Scope) -> Self {
+        scope.clone()
+    }
+}
+
+/// As `From<&str>`, so that `Helper::new(&["chat:read"])` (a borrowed array of strings) works.
+impl From<&&str> for Scope {
+    fn from(scope: &&str) -> Self {
+        Scope::from(*scope)
+    }
+}
+
+/// As `From<&str>`, for a borrowed list of owned strings (scopes read from a config file).
+impl From<&String> for Scope {
+    fn from(scope: &String) -> Self {
+        Scope::from(scope.as_str())
+    }
+}
+
 /// The scope's string, so that APIs taking scope strings take `&[Scope]` too.
 impl AsRef<str> for Scope {
     fn as_ref(&self) -> &str {

@@ -5,8 +5,9 @@
 //! model"), decided by `model::decide` from one read of the store under its lock.
 
 use std::fmt;
+use std::panic::{RefUnwindSafe, UnwindSafe};
 use std::sync::Arc;
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
 use crate::handle::{Shared, Wait};
 use crate::keeper::{Fresh, Keeper};
@@ -227,6 +228,13 @@ impl UserToken {
         self.shared.state().token.scopes.clone()
     }
 
+    /// How long the current access token has left; `None` for a token that does not expire, and
+    /// zero once it has expired.
+    pub fn expires_in(&self) -> Option<Duration> {
+        let at = self.expires_at()?;
+        Some(at.duration_since(SystemTime::now()).unwrap_or_default())
+    }
+
     /// When the current access token expires; `None` for a token that does not expire.
     pub fn expires_at(&self) -> Option<SystemTime> {
         self.shared.state().token.expires_at
@@ -237,6 +245,14 @@ impl UserToken {
         self.shared.outcome
     }
 }
+
+/// A panic inside a call (in an `on_refresh` callback, say) cannot leave the handle broken: its
+/// state is only ever replaced whole, and a lock poisoned by the panic is taken over as it is. So
+/// a game may call it inside `catch_unwind` at its FFI boundary. (The callbacks and the store it
+/// holds are not required to be unwind-safe themselves; the handle never relies on what they
+/// were doing when they panicked.)
+impl UnwindSafe for UserToken {}
+impl RefUnwindSafe for UserToken {}
 
 impl fmt::Debug for UserToken {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -127,3 +127,49 @@ fn a_generator_may_fail_with_any_error_type() {
     );
     let _: fn(TokenPair) -> TokenPair = |p| p; // the named pair is public
 }
+
+#[test]
+fn scopes_may_be_borrowed_arrays_or_slices() {
+    let strings = ["chat:read", "chat:edit"];
+    let owned: Vec<String> = strings.iter().map(|s| (*s).to_owned()).collect();
+    let scopes = [Scope::ChatRead, Scope::ChatEdit];
+    let debug = |helper: Helper| format!("{helper:?}");
+    let from_array = debug(Helper::new(strings));
+    assert_eq!(debug(Helper::new(&strings)), from_array);
+    assert_eq!(debug(Helper::new(&strings[..])), from_array);
+    assert_eq!(debug(Helper::new(&owned)), from_array);
+    assert_eq!(debug(Helper::new(&scopes)), from_array);
+    assert_eq!(debug(Helper::new(&scopes[..])), from_array);
+}
+
+#[test]
+fn a_handle_can_be_used_inside_catch_unwind() {
+    let t = Setup::new();
+    let token = t.generating_helper(&CHAT).bind().unwrap();
+    // A game's FFI boundary: compiles only if the handle is unwind-safe.
+    let got = std::panic::catch_unwind(|| token.access_token().map(|a| a.secret().len()));
+    assert!(got.unwrap().unwrap() > 0);
+    let app = support::app_token_builder(&t.fake).build().unwrap();
+    assert!(std::panic::catch_unwind(|| app.expires_in()).is_ok());
+}
+
+#[test]
+fn expires_in_says_how_long_the_token_has_left() {
+    let t = Setup::new();
+    let token = t.generating_helper(&CHAT).bind().unwrap();
+    let left = token.expires_in().expect("the fake's tokens expire");
+    // The fake's tokens live 14124 s, as Twitch's answer says.
+    assert!(left > std::time::Duration::from_secs(14_000), "{left:?}");
+    assert!(left <= std::time::Duration::from_secs(14_124), "{left:?}");
+    t.fake.set_expires_in(None);
+    let never = t
+        .bare_helper(&CHAT)
+        .path(t.dir.path().join("legacy.json"))
+        .generator({
+            let grant = t.fake.grant(&CHAT);
+            move |_, _| Ok(grant.clone())
+        })
+        .bind()
+        .unwrap();
+    assert_eq!(never.expires_in(), None, "a legacy token never expires");
+}
