@@ -129,6 +129,7 @@ fn a_generator_may_fail_with_any_error_type() {
 }
 
 #[test]
+#[allow(clippy::needless_borrows_for_generic_args)] // the borrows are what is tested
 fn scopes_may_be_borrowed_arrays_or_slices() {
     let strings = ["chat:read", "chat:edit"];
     let owned: Vec<String> = strings.iter().map(|s| (*s).to_owned()).collect();
