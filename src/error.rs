@@ -234,6 +234,9 @@ pub enum Error {
     /// Twitch rejects the token and its refresh token: the user must log in again. Apps should
     /// end the user's sessions (Twitch requires it when a token is revoked).
     LoginRequired,
+    /// No stored token could be used, and the helper may not log in
+    /// ([`Helper::no_login`](crate::Helper::no_login)). Nothing was opened or written.
+    LoginDisabled,
     /// The device code expired before the user entered it.
     DeviceCodeExpired {
         /// How long the code was valid.
@@ -304,7 +307,10 @@ impl Error {
     pub fn needs_login(&self) -> bool {
         matches!(
             self,
-            Error::LoginRequired | Error::StoreChanged { .. } | Error::LoggedOut { .. }
+            Error::LoginRequired
+                | Error::StoreChanged { .. }
+                | Error::LoggedOut { .. }
+                | Error::LoginDisabled
         )
     }
 
@@ -416,6 +422,7 @@ impl Error {
                 source: boxed(source),
             },
             Error::LoginRequired => Error::LoginRequired,
+            Error::LoginDisabled => Error::LoginDisabled,
             Error::DeviceCodeExpired { after } => Error::DeviceCodeExpired { after: *after },
             Error::InvalidAppSetting { setting, reason } => Error::InvalidAppSetting {
                 setting,
@@ -620,6 +627,11 @@ impl fmt::Display for Error {
             Error::Store { source } => write!(f, "the token store failed: {source}"),
             Error::LoginRequired => f.write_str(
                 "Twitch rejects the token and its refresh token: the user must log in again",
+            ),
+            Error::LoginDisabled => f.write_str(
+                "no usable stored token, and this program may not log in (Helper::no_login): \
+                 log in once with another program (for example the token example) on the same \
+                 token file, then run again",
             ),
             Error::DeviceCodeExpired { after } => write!(
                 f,

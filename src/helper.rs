@@ -324,6 +324,26 @@ impl Helper {
         self
     }
 
+    /// Never logs in: for a daemon or a service that must not ask a person. `bind()` reuses or
+    /// refreshes the stored token as always, and where only a login would help it fails with
+    /// [`Error::LoginDisabled`] instead, before anything is opened, listened on or written.
+    ///
+    /// ```no_run
+    /// use twitch_auth::{Error, Helper};
+    ///
+    /// match Helper::new(["chat:read"]).path("bot_token.json").no_login().bind() {
+    ///     Ok(token) => println!("running as {}", token.login()),
+    ///     Err(Error::LoginDisabled) => eprintln!("log the bot in once with the token example"),
+    ///     Err(e) => eprintln!("{e}"),
+    /// }
+    /// ```
+    ///
+    /// Defaults to off: the browser login.
+    pub fn no_login(mut self) -> Self {
+        self.login = Login::Never;
+        self
+    }
+
     /// Shows the device login's code in your own UI (a game's overlay) instead of stderr. The
     /// callback must return promptly; the wait for the user happens after it.
     ///
@@ -409,6 +429,9 @@ impl Helper {
             }
             FromStore::LoginNeeded { stored } => stored,
         };
+        if matches!(self.login, Login::Never) {
+            return Err(Error::LoginDisabled); // said before anything else could hide it
+        }
         keeper.store.prepare_save()?; // before the user logs in and a code is spent
         log::debug!(
             "twitch-auth: no usable stored token; logging in ({})",
@@ -537,6 +560,7 @@ impl Helper {
             Login::Browser => "browser",
             Login::Device => "device",
             Login::Custom(_) => "generator",
+            Login::Never => "none",
         }
     }
 

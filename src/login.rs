@@ -56,6 +56,9 @@ pub(crate) enum Login {
     Device,
     /// The app's own generator.
     Custom(Arc<GeneratorFn>),
+    /// None at all ([`Helper::no_login`](crate::Helper::no_login)): a daemon that must never
+    /// ask a person.
+    Never,
 }
 
 /// The settings the logins need, borrowed from the helper: the one value passed down to the
@@ -123,6 +126,7 @@ impl Login {
             }
             Login::Browser => (code_flow::run(app, client, settings)?, Step::ExchangeCode),
             Login::Device => (device_flow::run(app, client, settings)?, Step::PollDevice),
+            Login::Never => return Err(Error::LoginDisabled),
         };
         // A login always gives a refresh token; a pair without one would be stored unusable.
         let refresh_token = grant

@@ -174,3 +174,18 @@ fn expires_in_says_how_long_the_token_has_left() {
         .unwrap();
     assert_eq!(never.expires_in(), None, "a legacy token never expires");
 }
+
+#[test]
+fn a_daemon_that_may_not_log_in_says_so_and_asks_no_one() {
+    let t = Setup::new();
+    let err = t.bare_helper(&CHAT).no_login().bind().unwrap_err();
+    assert!(matches!(err, Error::LoginDisabled), "{err:?}");
+    assert!(err.needs_login());
+    assert!(err.to_string().contains("Helper::no_login"), "{err}");
+    assert!(t.requests().is_empty(), "{:?}", t.requests());
+    assert!(t.file_bytes().is_none(), "nothing was written");
+    // With a stored token it runs as ever.
+    t.store(&CHAT);
+    let token = t.bare_helper(&CHAT).no_login().bind().unwrap();
+    assert_eq!(token.outcome(), Outcome::Reused);
+}
