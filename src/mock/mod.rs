@@ -234,6 +234,11 @@ impl FakeTwitch {
     ///
     /// `<scope>` is the first unknown scope of the request. Defaults to `false`: every scope
     /// string is granted as asked.
+    ///
+    /// Deprecated scopes (`Scope::is_deprecated`, which `bind()` warns Twitch no longer grants)
+    /// are granted either way: they count as known, since Twitch does not document how it
+    /// answers each of them. A test of an app that must not ask for them checks the warning, not
+    /// the fake's answer.
     pub fn set_reject_unknown_scopes(&self, reject: bool) {
         self.shared.lock().reject_unknown_scopes = reject;
     }
