@@ -228,7 +228,7 @@ fn device_login_shows_the_code_on_stderr_and_needs_no_secret() {
     assert_eq!(json["outcome"], "generated");
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(
-        stderr.contains("enter the code") && stderr.contains("twitch.tv/activate"),
+        stderr.contains("enter the code") && stderr.contains(&format!("{}activate", t.fake.url())),
         "{stderr}"
     );
     assert!(!stderr.contains(json["access_token"].as_str().unwrap()));

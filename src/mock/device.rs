@@ -132,8 +132,11 @@ pub(crate) fn start(state: &mut State, request: &Request) -> Answer {
         return refuse_scope(scope);
     }
     let (device_code, user_code) = state.device.issue(CLIENT_ID, scopes);
+    // On the fake itself, never the real https://www.twitch.tv/activate: a test that opens it
+    // in a browser stays on loopback. The request's Host is the fake's own address.
+    let host = request.header("host").unwrap_or("127.0.0.1");
     let verification_uri =
-        format!("https://www.twitch.tv/activate?public=true&device-code={user_code}");
+        format!("http://{host}/oauth2/activate?public=true&device-code={user_code}");
     Answer::json(
         200,
         &DeviceBody {
@@ -144,6 +147,20 @@ pub(crate) fn start(state: &mut State, request: &Request) -> Answer {
             verification_uri: &verification_uri,
         },
     )
+}
+
+/// `GET activate`: the page a person would enter the code on. The fake needs nobody there: its
+/// device logins are approved by the fake itself (after the pending polls it was told of).
+pub(crate) fn activate_page() -> Answer {
+    Answer {
+        status: 200,
+        content_type: "text/html; charset=utf-8".to_owned(),
+        body: "<!doctype html><title>Fake Twitch</title><h1>Fake Twitch: device login</h1>\
+               <p>This is the fake id.twitch.tv of twitch-auth's tests. It approves device \
+               logins by itself; there is nothing to enter here.</p>"
+            .to_owned(),
+        headers: Vec::new(),
+    }
 }
 
 /// `POST token` with the device-code grant type: one poll.
@@ -199,8 +216,13 @@ mod tests {
         assert!(user_code.len() == 8 && user_code.bytes().all(|b| b.is_ascii_uppercase()));
         assert_eq!(
             body["verification_uri"],
-            format!("https://www.twitch.tv/activate?public=true&device-code={user_code}")
+            format!(
+                "http://{}/oauth2/activate?public=true&device-code={user_code}",
+                fake.addr()
+            )
         );
+        let page = super::super::testing::get(body["verification_uri"].as_str().unwrap(), None);
+        assert_eq!(page.status, 200, "the verification page is on the fake");
         assert_eq!(
             (body["expires_in"].as_u64(), body["interval"].as_u64()),
             (Some(1800), Some(1))

@@ -25,6 +25,10 @@ pub enum Endpoint {
     Revoke,
     /// `POST /oauth2/device`: starts the device flow.
     Device,
+    /// `GET /oauth2/activate`: the fake's stand-in for `https://www.twitch.tv/activate`, where
+    /// the device answer's `verification_uri` points, so that a test that opens it in a browser
+    /// never reaches the real Twitch. Its page says the fake approves device logins by itself.
+    Activate,
 }
 
 impl Endpoint {
@@ -36,6 +40,7 @@ impl Endpoint {
             "/oauth2/validate" => Some(Endpoint::Validate),
             "/oauth2/revoke" => Some(Endpoint::Revoke),
             "/oauth2/device" => Some(Endpoint::Device),
+            "/oauth2/activate" => Some(Endpoint::Activate),
             _ => None,
         }
     }
@@ -105,6 +110,7 @@ pub(crate) fn answer(shared: &Shared, request: &Request) -> Answer {
         (Some(Endpoint::Validate), "GET") => validate(&state, request),
         (Some(Endpoint::Revoke), "POST") => revoke(&mut state, request),
         (Some(Endpoint::Device), "POST") => device::start(&mut state, request),
+        (Some(Endpoint::Activate), "GET") => device::activate_page(),
         _ => Answer::error(404, "not found"),
     }
 }
