@@ -198,8 +198,12 @@ impl Helper {
     ///
     /// Defaults to none: the URL is printed to stderr, after "Opened the Twitch login in your
     /// browser; if nothing opened, visit:" when a browser was opened.
-    pub fn on_url(mut self, on_url: impl Fn(&str) + Send + Sync + 'static) -> Self {
-        self.on_url = Some(Arc::new(on_url));
+    ///
+    /// What the callback returns is dropped, so that a function such as
+    /// `mock::browse_in_background` (which plays the browser in tests) fits as it is:
+    /// `.on_url(twitch_auth::mock::browse_in_background)`.
+    pub fn on_url<R>(mut self, on_url: impl Fn(&str) -> R + Send + Sync + 'static) -> Self {
+        self.on_url = Some(Arc::new(move |url: &str| drop(on_url(url))));
         self
     }
 

@@ -132,6 +132,13 @@ fn edits(a: &[char], b: &[char]) -> usize {
 ///
 /// Called at the start of `Helper::bind`.
 pub(crate) fn warn_unknown(scopes: &[Scope]) {
+    if scopes.is_empty() {
+        // Valid, but such a token can only say who the user is: most likely a forgotten list.
+        let warning = "no scopes requested: the token will carry none, so it can only identify \
+                       the user; pass the scopes your app needs to Helper::new";
+        eprintln!("twitch-auth: warning: {warning}");
+        log::warn!("{warning}");
+    }
     for scope in scopes.iter().filter(|scope| !scope.is_known()) {
         let warning = format!(
             "{}; Twitch refuses a misspelled scope (one newer than this version of twitch-auth \

@@ -189,3 +189,24 @@ fn a_daemon_that_may_not_log_in_says_so_and_asks_no_one() {
     let token = t.bare_helper(&CHAT).no_login().bind().unwrap();
     assert_eq!(token.outcome(), Outcome::Reused);
 }
+
+#[test]
+#[allow(clippy::redundant_closure)] // the closure form is what users write, and must compile
+fn on_url_takes_the_fakes_browser_as_it_is() {
+    let t = Setup::new();
+    // Both the function itself and a closure calling it, as the docs of `browse_in_background`
+    // say: its join handle is dropped.
+    let token = t
+        .bare_helper(&CHAT)
+        .on_url(twitch_auth::mock::browse_in_background)
+        .bind()
+        .unwrap();
+    assert_eq!(token.outcome(), Outcome::Generated);
+    std::fs::remove_file(&t.path).unwrap();
+    let token = t
+        .bare_helper(&CHAT)
+        .on_url(|url| twitch_auth::mock::browse_in_background(url))
+        .bind()
+        .unwrap();
+    assert_eq!(token.outcome(), Outcome::Generated);
+}

@@ -137,6 +137,19 @@ fn bind_logs_a_warning_per_unknown_or_deprecated_scope_and_none_for_current_ones
     assert!(logged_about("\"chat:read\"").is_empty(), "a current scope");
 }
 
+#[test]
+fn bind_with_no_scopes_at_all_warns() {
+    capture_warnings();
+    let t = Setup::new();
+
+    t.generating_helper(&[]).bind().unwrap();
+
+    let warned = logged_about("no scopes requested");
+    assert_eq!(warned.len(), 1, "{warned:?}");
+    assert_eq!(warned[0].0, Level::Warn);
+    assert!(warned[0].2.contains("Helper::new"), "{warned:?}");
+}
+
 /// The `token` example on the fake with its app's credentials and these scopes, no browser.
 fn token_with_scopes(t: &Setup, scopes: &str) -> std::process::Command {
     let mut cmd = t.token_command();
