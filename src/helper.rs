@@ -53,6 +53,8 @@ use crate::{
 pub struct Helper {
     scopes: Vec<Scope>,
     path: PathBuf,
+    /// Why [`user_data`](Helper::user_data) could not name a path, said by `bind()`.
+    path_error: Option<String>,
     /// A store given to [`store`](Helper::store); the token file at `path` otherwise.
     store: Option<Arc<dyn TokenStore>>,
     lock_timeout: Duration,
@@ -84,6 +86,7 @@ impl Helper {
         Helper {
             scopes: scopes.into_iter().collect(),
             path: PathBuf::from("user_token.json"),
+            path_error: None,
             store: None,
             lock_timeout: Duration::from_secs(60),
             client_id: None,
@@ -111,7 +114,35 @@ impl Helper {
     /// Defaults to `user_token.json` in the current directory, the file pyTwitchAPI uses.
     pub fn path(mut self, path: impl Into<PathBuf>) -> Self {
         self.path = path.into();
+        self.path_error = None;
         self.store = None;
+        self
+    }
+
+    /// Keeps the token in the user's own data directory, under the app's name: where a game mod
+    /// or a desktop program should, rather than in the current directory (which may be a shared
+    /// game folder). That is `%APPDATA%\<app>\user_token.json` on Windows,
+    /// `~/Library/Application Support/<app>/user_token.json` on macOS, and
+    /// `$XDG_DATA_HOME/<app>/user_token.json` (else `~/.local/share/<app>/…`) elsewhere. The
+    /// directories are created by the first save, readable by the user only (on Unix, mode 0700).
+    ///
+    /// ```no_run
+    /// let token = twitch_auth::Helper::new(["chat:read"]).user_data("MyMod").bind()?;
+    /// # Ok::<(), twitch_auth::Error>(())
+    /// ```
+    ///
+    /// `bind()` fails with [`Error::InvalidSetting`] when `app` is not one folder name, or when
+    /// the environment does not say where the user's data directory is.
+    pub fn user_data(mut self, app: &str) -> Self {
+        match crate::data_dir::token_path(app, |name| std::env::var_os(name)) {
+            Ok(path) => {
+                self = self.path(path);
+            }
+            Err(reason) => {
+                self.store = None;
+                self.path_error = Some(reason);
+            }
+        }
         self
     }
 
@@ -530,6 +561,12 @@ impl Helper {
 
     /// Checks the settings, before any request, and ties them to the store and HTTP client.
     fn keeper(&self) -> Result<Keeper, Error> {
+        if let (Some(reason), None) = (&self.path_error, &self.store) {
+            return Err(Error::InvalidSetting {
+                setting: "user_data",
+                reason: reason.clone(),
+            });
+        }
         let app = App::new(
             self.client_id.as_deref(),
             self.client_secret.as_ref(),

@@ -114,6 +114,7 @@ mod app;
 mod app_token;
 mod app_token_builder;
 mod code_flow;
+mod data_dir;
 mod device_flow;
 mod echo;
 mod error;
