@@ -197,7 +197,8 @@ impl Client {
             400 if twitch_message(&reply.body).eq_ignore_ascii_case("invalid refresh token") => {
                 Ok(Refresh::Rejected)
             }
-            _ => Err(status_error(step, &reply, &sent)),
+            _ => Err(rejected_credentials(step, &reply)
+                .unwrap_or_else(|| status_error(step, &reply, &sent))),
         }
     }
 
@@ -221,7 +222,8 @@ impl Client {
         let reply = answer(step, self.agent.post(app.endpoint("token")).send_form(form))?;
         match reply.status {
             200 => parse_grant(step, &reply.body),
-            _ => Err(status_error(step, &reply, &sent)),
+            _ => Err(rejected_credentials(step, &reply)
+                .unwrap_or_else(|| status_error(step, &reply, &sent))),
         }
     }
 

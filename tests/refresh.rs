@@ -220,3 +220,51 @@ fn a_refresh_answer_without_a_refresh_token_keeps_the_old_one() {
     assert_eq!(token.refresh_token().secret(), old.refresh_token);
     assert_eq!(t.file_json()["refresh"], old.refresh_token.as_str());
 }
+
+#[test]
+fn a_wrong_client_secret_names_the_setting_and_starts_no_login() {
+    // On a refresh: the stored pair is kept, nobody is sent to log in.
+    let t = Setup::new();
+    t.store_expired(&CHAT);
+    let before = t.file_bytes();
+    let err = t
+        .generating_helper(&CHAT)
+        .client_secret("not-the-secret")
+        .bind()
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::InvalidCredentials {
+                step: Step::Refresh,
+                setting: "client_secret"
+            }
+        ),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains("Helper::client_secret"), "{err}");
+    assert!(!err.to_string().contains("not-the-secret"), "{err}");
+    assert_eq!(t.generator_calls(), 0);
+    assert_eq!(t.file_bytes(), before);
+
+    // On the browser login's code exchange: the same error, and the page says what went wrong.
+    let t = Setup::new();
+    let err = t
+        .helper(&CHAT)
+        .client_secret("not-the-secret")
+        .bind()
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::InvalidCredentials {
+                step: Step::ExchangeCode,
+                setting: "client_secret"
+            }
+        ),
+        "{err:?}"
+    );
+    let page = t.page();
+    assert!(page.body().contains("client secret"), "{}", page.body());
+    assert!(t.file_bytes().is_none());
+}
