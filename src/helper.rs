@@ -60,6 +60,8 @@ pub struct Helper {
     lock_timeout: Duration,
     client_id: Option<String>,
     client_secret: Option<ClientSecret>,
+    /// [`public_client`](Helper::public_client): no secret at all, whatever is set.
+    public_client: bool,
     auth_base_url: String,
     redirect_url: String,
     listen_addr: Option<SocketAddr>,
@@ -91,6 +93,7 @@ impl Helper {
             lock_timeout: Duration::from_secs(60),
             client_id: None,
             client_secret: None,
+            public_client: false,
             auth_base_url: TWITCH_AUTH_BASE_URL.to_owned(),
             redirect_url: DEFAULT_REDIRECT_URL.to_owned(),
             listen_addr: None,
@@ -178,9 +181,23 @@ impl Helper {
     /// The app's client secret. Needed by the browser login and by Confidential apps' refreshes;
     /// Public apps have none.
     ///
-    /// Defaults to the `TWITCH_CLIENT_SECRET` environment variable, if set.
+    /// Defaults to the `TWITCH_CLIENT_SECRET` environment variable, if set. It is read at each
+    /// `bind()` (so a variable meant for another program, set in the same shell, is picked up
+    /// too: a Public app says [`public_client`](Self::public_client)).
     pub fn client_secret(mut self, client_secret: impl Into<String>) -> Self {
         self.client_secret = Some(ClientSecret::new(client_secret));
+        self
+    }
+
+    /// The app is a Public client (a game mod, a desktop program: nothing it ships can keep a
+    /// secret): no client secret is ever sent, neither a [`client_secret`](Self::client_secret)
+    /// nor `TWITCH_CLIENT_SECRET` from the environment. Twitch refuses every refresh of a Public
+    /// client that sends one, hours after a device login worked; this says so once, up front.
+    /// Public clients log in with the [device flow](Self::device_flow).
+    ///
+    /// Defaults to off: a secret is sent when one is set.
+    pub fn public_client(mut self) -> Self {
+        self.public_client = true;
         self
     }
 
@@ -567,11 +584,12 @@ impl Helper {
                 reason: reason.clone(),
             });
         }
+        let public = self.public_client;
         let app = App::new(
             self.client_id.as_deref(),
-            self.client_secret.as_ref(),
+            self.client_secret.as_ref().filter(|_| !public),
             &self.auth_base_url,
-            |name| std::env::var(name).ok(),
+            |name| (!public || name != "TWITCH_CLIENT_SECRET").then(|| std::env::var(name).ok())?,
         )?;
         if matches!(self.login, Login::Browser) {
             Redirect::parse(&self.redirect_url)?; // now, not after a failed refresh
@@ -662,6 +680,7 @@ impl fmt::Debug for Helper {
             .field("lock_timeout", &self.lock_timeout)
             .field("client_id", &self.client_id)
             .field("client_secret", &self.client_secret)
+            .field("public_client", &self.public_client)
             .field("auth_base_url", &self.auth_base_url)
             .field("redirect_url", &self.redirect_url)
             .field("listen_addr", &self.listen_addr)

@@ -232,16 +232,7 @@ fn a_wrong_client_secret_names_the_setting_and_starts_no_login() {
         .client_secret("not-the-secret")
         .bind()
         .unwrap_err();
-    assert!(
-        matches!(
-            err,
-            Error::InvalidCredentials {
-                step: Step::Refresh,
-                setting: "client_secret"
-            }
-        ),
-        "{err:?}"
-    );
+    assert_names_the_client_secret(&err, Step::Refresh);
     assert!(err.to_string().contains("Helper::client_secret"), "{err}");
     assert!(!err.to_string().contains("not-the-secret"), "{err}");
     assert_eq!(t.generator_calls(), 0);
@@ -254,17 +245,18 @@ fn a_wrong_client_secret_names_the_setting_and_starts_no_login() {
         .client_secret("not-the-secret")
         .bind()
         .unwrap_err();
-    assert!(
-        matches!(
-            err,
-            Error::InvalidCredentials {
-                step: Step::ExchangeCode,
-                setting: "client_secret"
-            }
-        ),
-        "{err:?}"
-    );
+    assert_names_the_client_secret(&err, Step::ExchangeCode);
     let page = t.page();
     assert!(page.body().contains("client secret"), "{}", page.body());
     assert!(t.file_bytes().is_none());
+}
+
+/// `err` is Twitch's refusal of the client secret at `step`, naming the setting to fix.
+fn assert_names_the_client_secret(err: &Error, want: Step) {
+    match err {
+        Error::InvalidCredentials { step, setting } => {
+            assert_eq!((*step, *setting), (want, "client_secret"), "{err:?}");
+        }
+        other => panic!("expected InvalidCredentials at {want:?}, got {other:?}"),
+    }
 }
