@@ -217,19 +217,25 @@ fn open_lock_file(lock_path: &Path) -> io::Result<Option<File>> {
             // A lock file that exists can still be locked through a read-only handle.
             match no_follow(OpenOptions::new().read(true)).open(lock_path) {
                 Ok(file) => regular(file, lock_path).map(Some),
-                // No lock file, or one we may not even read: we cannot write here either.
-                Err(other)
-                    if matches!(
-                        other.kind(),
-                        io::ErrorKind::NotFound | io::ErrorKind::PermissionDenied
-                    ) =>
-                {
-                    Ok(None)
-                }
+                Err(other) if no_lock_needed(other.kind(), cfg!(windows)) => Ok(None),
                 Err(_) => Err(e),
             }
         }
         Err(e) => Err(e),
+    }
+}
+
+/// Whether a lock file that could not be created, and then not opened to read (`reopen`), means
+/// that nothing here can write the store, so that no lock is needed: when there is no lock file
+/// (it could not be created), and on Unix when it may not even be read (file modes follow the
+/// directory's owner). On Windows each file has its own access list: a lock file this user may
+/// not open says nothing of the directory, which may still be writable, so the lock must be
+/// had, and the error stands.
+fn no_lock_needed(reopen: io::ErrorKind, windows: bool) -> bool {
+    match reopen {
+        io::ErrorKind::NotFound => true,
+        io::ErrorKind::PermissionDenied => !windows,
+        _ => false,
     }
 }
 
@@ -584,6 +590,27 @@ mod tests {
                 temp_writer(OsStr::new(file_name), name),
                 want,
                 "{file_name}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_lock_file_that_cannot_be_opened_leaves_the_lock_unheld_only_where_safe() {
+        use io::ErrorKind::{NotFound, PermissionDenied, ResourceBusy};
+        let cases = [
+            // (why the reopen failed, on Windows, no lock needed)
+            (NotFound, false, true),
+            (NotFound, true, true),
+            (PermissionDenied, false, true),
+            (PermissionDenied, true, false), // another user's access list: lock or fail
+            (ResourceBusy, false, false),
+            (ResourceBusy, true, false),
+        ];
+        for (kind, windows, want) in cases {
+            assert_eq!(
+                no_lock_needed(kind, windows),
+                want,
+                "{kind:?}, windows {windows}"
             );
         }
     }
