@@ -160,14 +160,30 @@ impl Drop for Running {
     }
 }
 
+/// Starts `save_loop` on `path`. A start that fails is tried again a few times: under Wine,
+/// hundreds of process starts in a row now and then fail with "Internal error" (1359), which
+/// says nothing of the token file; what is tested begins once the writer runs.
 fn spawn(path: &Path) -> Child {
-    Command::new(example("save_loop"))
-        .arg(path)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("the save_loop example was built by cargo test")
+    let start = || {
+        Command::new(example("save_loop"))
+            .arg(path)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+    };
+    let mut tries = 1;
+    loop {
+        match start() {
+            Ok(child) => return child,
+            Err(e) if tries < 5 => {
+                eprintln!("starting save_loop failed ({e}); trying again");
+                std::thread::sleep(Duration::from_millis(100 * tries));
+                tries += 1;
+            }
+            Err(e) => panic!("save_loop could not be started 5 times (cargo test builds it): {e}"),
+        }
+    }
 }
 
 /// What a run of kills left behind.

@@ -1003,7 +1003,16 @@ impl World {
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::null());
-        let mut child = cmd.spawn().expect("the token example was built");
+        // A process that cannot start (Wine now and then fails a start with "Internal error")
+        // is no step of the schedule: nothing ran.
+        let mut child = match cmd.spawn() {
+            Ok(child) => child,
+            Err(e) => {
+                self.log
+                    .push(format!("  ({label}: the child could not start: {e})"));
+                return;
+            }
+        };
         if let Some(ms) = kill_after_ms {
             std::thread::sleep(Duration::from_millis(ms));
             let _ = child.kill();
