@@ -244,8 +244,7 @@ impl AppToken {
     /// How long the current token has left; `None` for a token that does not expire, and zero
     /// once it has expired.
     pub fn expires_in(&self) -> Option<Duration> {
-        let at = self.expires_at()?;
-        Some(at.duration_since(SystemTime::now()).unwrap_or_default())
+        crate::store::time_left(self.expires_at())
     }
 
     /// Replaces the token `seen` with a new one, one request at a time.

@@ -316,10 +316,7 @@ fn refuse_symlink(path: &Path) -> io::Result<()> {
 /// at `path`; nothing there is fine.
 fn refuse_non_file(path: &Path) -> io::Result<()> {
     match fs::symlink_metadata(path) {
-        Ok(meta) if !meta.is_file() => Err(io::Error::new(
-            io::ErrorKind::InvalidInput,
-            format!("{} is not a regular file: remove it", path.display()),
-        )),
+        Ok(meta) if !meta.is_file() => Err(not_a_regular_file(path)),
         _ => Ok(()),
     }
 }
@@ -329,10 +326,15 @@ fn regular(file: File, path: &Path) -> io::Result<File> {
     if file.metadata()?.is_file() {
         return Ok(file);
     }
-    Err(io::Error::new(
+    Err(not_a_regular_file(path))
+}
+
+/// The refusal of a directory, a named pipe or a device at the lock path, before or after open.
+fn not_a_regular_file(path: &Path) -> io::Error {
+    io::Error::new(
         io::ErrorKind::InvalidInput,
         format!("{} is not a regular file: remove it", path.display()),
-    ))
+    )
 }
 
 /// Makes `open` fail on a symbolic link instead of following it, and return at once on a named

@@ -113,6 +113,16 @@ pub(crate) fn expires_after(expires_in: Option<u64>) -> Option<SystemTime> {
         .and_then(|secs| SystemTime::now().checked_add(Duration::from_secs(secs)))
 }
 
+/// How long a token expiring at `expires_at` has left: `None` for one that never expires, zero
+/// once it has expired. Serves both handles' `expires_in`.
+pub(crate) fn time_left(expires_at: Option<SystemTime>) -> Option<Duration> {
+    Some(
+        expires_at?
+            .duration_since(SystemTime::now())
+            .unwrap_or_default(),
+    )
+}
+
 /// Whether a token expiring at `expires_at` (`None`: never) expires within `margin` from now;
 /// a margin past the end of time counts as "yes" for a token that expires at all.
 pub(crate) fn expires_within(expires_at: Option<SystemTime>, margin: Duration) -> bool {

@@ -231,8 +231,7 @@ impl UserToken {
     /// How long the current access token has left; `None` for a token that does not expire, and
     /// zero once it has expired.
     pub fn expires_in(&self) -> Option<Duration> {
-        let at = self.expires_at()?;
-        Some(at.duration_since(SystemTime::now()).unwrap_or_default())
+        crate::store::time_left(self.expires_at())
     }
 
     /// When the current access token expires; `None` for a token that does not expire.
