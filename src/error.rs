@@ -314,6 +314,14 @@ impl Error {
         )
     }
 
+    /// How long the server asked to wait (`Retry-After` on a 429 or 503), if it said.
+    pub(crate) fn retry_after(&self) -> Option<Duration> {
+        match self {
+            Error::Status { retry_after, .. } => *retry_after,
+            _ => None,
+        }
+    }
+
     /// The pair an [`Error::Unsaved`] carries: the only copy of a new token pair that could
     /// not be saved. Store it yourself (a [`TokenStore`](crate::TokenStore)'s `save`) once the
     /// store works, before anything else refreshes the stored pair.

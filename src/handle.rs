@@ -8,6 +8,7 @@ use std::time::{Duration, Instant, SystemTime};
 use crate::keeper::{Fresh, Keeper};
 use crate::model::{self, Act, Decision, Held, Seen};
 use crate::oauth::Validation;
+use crate::pacing::{self, Failure, Pacing, Serve};
 use crate::scope;
 use crate::spent::{self, Successor};
 use crate::{AccessToken, Error, Outcome, RefreshToken, StoredToken};
@@ -47,6 +48,8 @@ pub(crate) struct State {
     /// attempt get its result, instead of each trying again after it.
     pub(crate) attempts: u64,
     pub(crate) last_failure: Option<Error>,
+    /// The back-off after failed requests for the current token (`pacing.rs`).
+    pub(crate) pacing: Pacing,
 }
 
 /// How many replaced access tokens a handle remembers for its log out: a token lives about four
@@ -100,37 +103,79 @@ impl Shared {
                 unverified: false,
                 attempts: 0,
                 last_failure: None,
+                pacing: Pacing::default(),
             }),
         }
     }
 
+    /// The current access token, refreshed first when due; a refresh that fails while the
+    /// token is still usable hands it out anyway, as `pacing.rs` decides.
     pub(crate) fn access_token(&self) -> Result<AccessToken, Error> {
-        let shared = self;
-        if shared.state().unverified {
-            shared.verify()?;
+        if self.state().unverified {
+            self.verify()?;
         }
-        let (access, due, retry_save) = {
-            let state = shared.state();
-            shared.refuse_if_logged_out(&state)?;
-            let due =
-                state.unauthorized || state.token.expires_within(shared.keeper.refresh_margin);
+        let (access, retry_save) = {
+            let state = self.state();
+            self.refuse_if_logged_out(&state)?;
+            let access = state.token.access_token.clone();
+            let running = state.pacing.running(&access);
+            let serve = pacing::decide(self.due(&state), usable(&state), running.map(|r| r.0));
+            match (serve, running) {
+                (Serve::Current, _) => {}
+                (Serve::Fail, Some((_, error))) => return Err(error.duplicate()),
+                (Serve::Refresh | Serve::Fail, _) => {
+                    drop(state);
+                    return self.refreshed(access);
+                }
+            }
             let retry_save = matches!(state.held, Held::Unsaved { .. })
                 && state.save_tried_at.elapsed() >= SAVE_RETRY_INTERVAL;
-            (state.token.access_token.clone(), due, retry_save)
+            (access, retry_save)
         };
-        if due {
-            shared.refresh(&access)?;
-            let state = shared.state();
-            shared.refuse_if_logged_out(&state)?;
-            return Ok(state.token.access_token.clone());
-        }
         if retry_save {
             // Reported already; the token is usable meanwhile, and is never held up by it. A
             // log out it finds ends the handle now.
-            let _ = shared.save_retry(Wait::No);
-            shared.refuse_if_logged_out(&shared.state())?;
+            let _ = self.save_retry(Wait::No);
+            self.refuse_if_logged_out(&self.state())?;
         }
         Ok(access)
+    }
+
+    /// Refreshes `access` and hands out its successor; when the refresh fails, `access` itself
+    /// while it is still usable and the failure transient (logged at `warn`).
+    fn refreshed(&self, access: AccessToken) -> Result<AccessToken, Error> {
+        let error = match self.refresh(&access) {
+            Ok(()) => {
+                let state = self.state();
+                self.refuse_if_logged_out(&state)?;
+                return Ok(state.token.access_token.clone());
+            }
+            Err(error) => error,
+        };
+        let state = self.state();
+        if state.token.access_token != access || matches!(state.held, Held::LoggedOut { .. }) {
+            // Replaced meanwhile (kept unsaved), or the handle ended: the error says so.
+            return Err(error);
+        }
+        match pacing::decide(true, usable(&state), Some(Failure::of(&error))) {
+            Serve::Current => {
+                let left = crate::store::time_left(state.token.expires_at).map_or_else(
+                    || "does not expire".to_owned(),
+                    |left| format!("valid for {} s more", left.as_secs()),
+                );
+                log::warn!(
+                    "twitch-auth: {error}; the current access token ({left}) is used meanwhile"
+                );
+                Ok(access)
+            }
+            Serve::Refresh | Serve::Fail => Err(error),
+        }
+    }
+
+    /// Whether the current token needs a refresh: it expires within the refresh margin, or
+    /// the app reported a 401 for it.
+    fn due(&self, state: &State) -> bool {
+        state.unauthorized || state.token.expires_within(self.keeper.refresh_margin)
     }
 
     pub(crate) fn report_unauthorized_header(&self, authorization: &str) {
@@ -158,22 +203,43 @@ impl Shared {
             }
             state.token.access_token.clone()
         };
-        match shared.keeper.validate(&access)? {
-            Validation::Valid(info) => {
-                let mut state = shared.state();
-                if state.token.access_token == access {
+        let answer = shared.keeper.validate(&access);
+        let mut state = shared.state();
+        let current = state.token.access_token == access;
+        match answer {
+            Err(error) => {
+                if current {
+                    state.pacing.failed(&access, &error, shared.keeper.backoff);
+                }
+                Err(error)
+            }
+            Ok(Validation::Valid(info)) => {
+                if current {
                     let refresh = state.token.refresh_token.clone();
                     state.token = shared.as_mine(StoredToken::validated(access, refresh, info));
                     state.validated_at = Instant::now();
+                    state.pacing.succeeded();
                 }
                 Ok(())
             }
-            Validation::Rejected => shared.refresh(&access),
+            Ok(Validation::Rejected) => {
+                if current {
+                    // Twitch says it no longer works: never handed out again, even while a
+                    // refresh fails.
+                    state.unauthorized = true;
+                }
+                drop(state);
+                shared.refresh(&access)
+            }
         }
     }
 
     pub(crate) fn validate_if_due(&self) -> Result<bool, Error> {
-        let due = self.state().validated_at.elapsed() >= self.keeper.validate_interval;
+        let due = {
+            let state = self.state();
+            state.validated_at.elapsed() >= self.keeper.validate_interval
+                && state.pacing.running(&state.token.access_token).is_none()
+        };
         if due {
             self.validate()?;
         }
@@ -207,6 +273,13 @@ impl Shared {
         let mut state = self.state();
         state.attempts += 1;
         state.last_failure = result.as_ref().err().map(Error::duplicate);
+        match &result {
+            Ok(()) => state.pacing.succeeded(),
+            Err(error) if state.token.access_token == *seen => {
+                state.pacing.failed(seen, error, self.keeper.backoff);
+            }
+            Err(_) => {} // the token changed: a back-off for it would never apply
+        }
         result
     }
 
@@ -464,9 +537,23 @@ impl Shared {
             if !state.unverified {
                 return Ok(());
             }
+            if let Some((_, error)) = state.pacing.running(&state.token.access_token) {
+                return Err(error.duplicate());
+            }
             state.token.clone()
         };
-        match self.keeper.validate(&token.access_token)? {
+        let answer = self
+            .keeper
+            .validate(&token.access_token)
+            .inspect_err(|error| {
+                let mut state = self.state();
+                if state.token.access_token == token.access_token {
+                    state
+                        .pacing
+                        .failed(&token.access_token, error, self.keeper.backoff);
+                }
+            });
+        match answer? {
             Validation::Valid(info) => {
                 let checked = StoredToken::validated(token.access_token, token.refresh_token, info);
                 if let Some(e) = self.foreign(&checked) {
@@ -601,6 +688,12 @@ impl Drop for Shared {
             log::warn!("twitch-auth: an unsaved token pair ends with its last handle");
         }
     }
+}
+
+/// Whether the current access token may still be handed out: it has not expired, and no 401
+/// was reported for it.
+fn usable(state: &State) -> bool {
+    !state.unauthorized && !state.token.expires_by(SystemTime::now())
 }
 
 /// Adds `access` to the replaced access tokens, unless it is the current one or known already.

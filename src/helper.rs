@@ -16,6 +16,7 @@ use crate::error::BoxError;
 use crate::keeper::{Fresh, Keeper, RefreshCallback};
 use crate::login::{Login, LoginContext, LoginSettings};
 use crate::oauth::{Client, Validation};
+use crate::pacing::Backoff;
 use crate::redirect::Pages;
 use crate::scope;
 use crate::{
@@ -75,6 +76,7 @@ pub struct Helper {
     http_timeout: Duration,
     refresh_margin: Duration,
     validate_interval: Duration,
+    backoff: Backoff,
     login: Login,
     /// One HTTP agent per helper, made at the first `bind()` (its pool is reused after that).
     client: OnceLock<Client>,
@@ -107,6 +109,7 @@ impl Helper {
             http_timeout: Duration::from_secs(30),
             refresh_margin: Duration::from_secs(60),
             validate_interval: Duration::from_secs(60 * 60),
+            backoff: Backoff::default(),
             login: Login::Browser,
             client: OnceLock::new(),
         }
@@ -435,6 +438,31 @@ impl Helper {
         self
     }
 
+    /// How long a [`UserToken`] waits after a failed refresh or validation before it asks
+    /// Twitch again: `first` after the first failure, doubling with each failure in a row up to
+    /// `max`, and at least as long as a `Retry-After` the server sent (up to 10 minutes).
+    /// Meanwhile [`UserToken::access_token`] hands out the current token while it has not
+    /// expired, and returns the failure's error once it has, without a request; a success
+    /// ends the back-off. `Duration::ZERO` for both asks again at every call.
+    ///
+    /// Defaults to 1 second, doubling up to 60 seconds.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use twitch_auth::Helper;
+    ///
+    /// let helper = Helper::new(["chat:read"])
+    ///     .retry_backoff(Duration::from_millis(500), Duration::from_secs(30));
+    /// # let _ = helper;
+    /// ```
+    pub fn retry_backoff(mut self, first: Duration, max: Duration) -> Self {
+        self.backoff = Backoff {
+            first: first.min(MAX_WAIT),
+            max: max.max(first).min(MAX_WAIT),
+        };
+        self
+    }
+
     /// Returns a usable user token: the stored one if it is valid and has the scopes, else a
     /// refreshed one, else a new one from the login; a new pair is saved before it is returned.
     ///
@@ -610,6 +638,7 @@ impl Helper {
             scopes: self.scopes.clone(),
             refresh_margin: self.refresh_margin,
             validate_interval: self.validate_interval,
+            backoff: self.backoff,
         })
     }
 
@@ -698,6 +727,7 @@ impl fmt::Debug for Helper {
             .field("http_timeout", &self.http_timeout)
             .field("refresh_margin", &self.refresh_margin)
             .field("validate_interval", &self.validate_interval)
+            .field("backoff", &self.backoff)
             .field("login", &login)
             .finish_non_exhaustive()
     }

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use crate::app::App;
 use crate::oauth::{Client, Refresh, TokenInfo, Validation};
+use crate::pacing::Backoff;
 use crate::spent::{self, Successor};
 use crate::{AccessToken, Error, Scope, Step, StoredToken, TokenStore};
 
@@ -25,6 +26,8 @@ pub(crate) struct Keeper {
     pub(crate) refresh_margin: Duration,
     /// How often `validate_if_due` validates: Twitch requires hourly.
     pub(crate) validate_interval: Duration,
+    /// How long a handle waits after a failed refresh or validation before it asks again.
+    pub(crate) backoff: Backoff,
 }
 
 /// A pair just obtained (by a refresh or a login), and whether the store kept it.
@@ -172,6 +175,7 @@ impl fmt::Debug for Keeper {
             .field("scopes", &self.scopes)
             .field("refresh_margin", &self.refresh_margin)
             .field("validate_interval", &self.validate_interval)
+            .field("backoff", &self.backoff)
             .finish_non_exhaustive()
     }
 }

@@ -128,6 +128,7 @@ mod login;
 mod logout;
 mod model;
 mod oauth;
+mod pacing;
 mod redirect;
 mod retry;
 mod scope;

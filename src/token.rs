@@ -55,17 +55,29 @@ impl fmt::Display for Outcome {
 /// refreshed, logged in or out, the file is half-written) is one table, in the crate's
 /// `model.rs` and in RELIABILITY.md ("The pair model").
 ///
+/// A refresh that fails while the token still works (Twitch unreachable in its last minute)
+/// hands the token out anyway; after a failed request the handle waits before it asks again
+/// (see [`Helper::retry_backoff`](crate::Helper::retry_backoff)). So a loop ends only when the
+/// grant is gone, and lets anything else pass:
+///
 /// ```no_run
+/// use std::time::Duration;
 /// use twitch_auth::{Helper, Scope};
 ///
 /// let token = Helper::new([Scope::ChatRead]).bind()?;
-/// loop {
-///     token.validate_if_due()?; // hourly; Err(e) with e.needs_login() when the grant is gone
-///     let access = token.access_token()?; // refreshed when about to expire
-///     // … call Helix with `Authorization: Bearer {access.secret()}`; on a 401:
-///     // token.report_unauthorized(&access);
-/// #   break;
-/// }
+/// let ended = loop {
+///     // Validated hourly, as Twitch requires; refreshed shortly before it expires.
+///     match token.validate_if_due().and_then(|_| token.access_token()) {
+///         Ok(access) => {
+///             // … call Helix with `Authorization: Bearer {access.secret()}`; on a 401:
+///             // token.report_unauthorized(&access);
+///         }
+///         Err(e) if e.needs_login() => break e, // end the session: log in again
+///         Err(e) => eprintln!("twitch: {e}"),   // Twitch unreachable: try again later
+///     }
+///     std::thread::sleep(Duration::from_secs(1));
+/// };
+/// eprintln!("session ended: {ended}");
 /// # Ok::<(), twitch_auth::Error>(())
 /// ```
 #[derive(Clone)]
@@ -94,11 +106,17 @@ impl UserToken {
     /// The access token, for `Authorization: Bearer <token>` on Helix or for chat; refreshed
     /// first when it expires within the refresh margin or was reported unauthorized.
     ///
+    /// A refresh that fails for a transient reason (Twitch unreachable, a 5xx) while the token
+    /// has not expired, and no 401 was reported for it, hands the current token out anyway and
+    /// logs the failure at `warn`. After a failed refresh the next one waits for the back-off
+    /// ([`Helper::retry_backoff`](crate::Helper::retry_backoff)); meanwhile no request is sent.
+    ///
     /// # Errors
     ///
-    /// When a needed refresh fails: transient ([`Error::is_transient`]; the next call tries
-    /// again), or [`Error::LoginRequired`] when Twitch rejects the refresh token. After a log
-    /// out ([`revoke`](Self::revoke), or another program's), [`Error::LoggedOut`].
+    /// When a needed refresh fails and no usable token is left: transient
+    /// ([`Error::is_transient`]; a call after the back-off tries again; during it, the same
+    /// error comes at once), or [`Error::LoginRequired`] when Twitch rejects the refresh token.
+    /// After a log out ([`revoke`](Self::revoke), or another program's), [`Error::LoggedOut`].
     pub fn access_token(&self) -> Result<AccessToken, Error> {
         self.shared.access_token()
     }
@@ -153,7 +171,8 @@ impl UserToken {
     }
 
     /// Validates the token if the validation interval (an hour by default) has passed since
-    /// the last validation or refresh; returns whether it did. Call it from your main loop.
+    /// the last validation or refresh, and no back-off after a failed request is running;
+    /// returns whether it did. Call it from your main loop.
     ///
     /// # Errors
     ///

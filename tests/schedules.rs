@@ -30,8 +30,9 @@
 //! 2. after a handle's `revoke()` returned `Ok`, that handle hands out no token, and no pair the
 //!    store or the handle held then is alive at Twitch;
 //! 3. a log out is never undone: no pair from before it comes back into the store;
-//! 4. once faults clear, one `access_token()` (after a `save()` if one is pending, and once more
-//!    after a 401) leaves a live pair in the store, or says `needs_login()` after a log out;
+//! 4. once faults clear (and the handles' back-off after failed requests has passed), one
+//!    `access_token()` (after a `save()` if one is pending, and once more after a 401) leaves a
+//!    live pair in the store, or says `needs_login()` after a log out;
 //! 5. no error says something untrue about the store ("not changed", "a log out?");
 //! 6. no call waits longer than its bound (lock timeout plus a few HTTP timeouts).
 
@@ -63,6 +64,10 @@ const HTTP_TIMEOUT: Duration = Duration::from_millis(300);
 /// How long a hanging endpoint waits before it answers (and the request takes effect).
 const HANG: Duration = Duration::from_millis(500);
 const LOCK_TIMEOUT: Duration = Duration::from_secs(2);
+/// The handles' back-off after failed requests: short, so that a heal waits little for it, and
+/// long enough that calls in a row meet it (a still-usable token served, or the last error).
+const BACKOFF_FIRST: Duration = Duration::from_millis(2);
+const BACKOFF_MAX: Duration = Duration::from_millis(8);
 /// Invariant 6: generous, but finite.
 const CALL_BOUND: Duration = Duration::from_millis(2000 + 4 * 300 + 1000);
 /// How many handles a schedule keeps at most (slots that binds fill or replace).
@@ -495,6 +500,8 @@ struct World {
     requests_seen: usize,
     /// A fault may still be set on validate (our own checks would meet it too).
     validate_faulty: bool,
+    /// A server fault was set since the last heal: a back-off may be running.
+    server_faulted: bool,
     /// A request to the token endpoint hung (its refresh may have taken effect unseen).
     token_hung: bool,
     /// A handle kept a pair the store could not take (`is_saved()` was false).
@@ -570,6 +577,7 @@ impl World {
             must_be_dead: Vec::new(),
             requests_seen: 0,
             validate_faulty: false,
+            server_faulted: false,
             token_hung: false,
             unsaved_seen: false,
             child_after_unsaved: false,
@@ -603,6 +611,7 @@ impl World {
             .open_browser(false)
             .http_timeout(HTTP_TIMEOUT)
             .lock_timeout(LOCK_TIMEOUT)
+            .retry_backoff(BACKOFF_FIRST, BACKOFF_MAX)
             .store(store)
             .on_refresh(move |t| {
                 *seen.lock().unwrap_or_else(PoisonError::into_inner) = Some(t.access_token.clone());
@@ -908,6 +917,7 @@ impl World {
             }
             ServerFault::Hang => Fault::Delay(HANG),
         };
+        self.server_faulted = true;
         if endpoint == Endpoint::Validate {
             self.validate_faulty = true;
         }
@@ -921,6 +931,10 @@ impl World {
         self.fake.clear_faults();
         self.switches.set(false, Writes::Work);
         self.validate_faulty = false;
+        if std::mem::take(&mut self.server_faulted) {
+            // A handle whose request failed asks again only after its back-off.
+            std::thread::sleep(BACKOFF_MAX + Duration::from_millis(2));
+        }
         if !checks("4") || self.lost_by_kill {
             return;
         }
