@@ -23,6 +23,10 @@ pub(crate) const DEFAULT_REDIRECT_URL: &str = "http://localhost:17563";
 pub(crate) struct App {
     pub(crate) client_id: String,
     pub(crate) client_secret: Option<ClientSecret>,
+    /// Whether the id and the secret came from `TWITCH_CLIENT_ID` / `TWITCH_CLIENT_SECRET`
+    /// rather than the builder: a refusal's message says which to fix.
+    pub(crate) id_from_env: bool,
+    pub(crate) secret_from_env: bool,
     /// Ends with `/`, so endpoint names can be appended.
     pub(crate) base_url: String,
 }
@@ -40,6 +44,7 @@ impl App {
         // from how it was pasted or set (`set TWITCH_CLIENT_ID=abc ` in cmd keeps the space),
         // and would only earn an "invalid client" later.
         let env_var = |name| env(name).filter(|value: &String| !value.trim().is_empty());
+        let (given_id, given_secret) = (client_id, client_secret);
         let client_id = client_id
             .map(str::to_owned)
             .or_else(|| env_var("TWITCH_CLIENT_ID"))
@@ -55,6 +60,8 @@ impl App {
         Ok(App {
             client_id,
             client_secret,
+            id_from_env: given_id.is_none(),
+            secret_from_env: given_secret.is_none(),
             base_url: base_url_checked(base_url)?,
         })
     }
@@ -310,6 +317,8 @@ mod tests {
         let app = |url: &str| App {
             client_id: "x".into(),
             client_secret: None,
+            id_from_env: false,
+            secret_from_env: false,
             base_url: url.into(),
         };
         assert!(app("http://127.0.0.1:1/oauth2/").is_loopback());

@@ -278,6 +278,9 @@ pub enum Error {
         step: Step,
         /// The setting to fix: `client_id` or `client_secret`.
         setting: &'static str,
+        /// Whether its value came from the environment (`TWITCH_CLIENT_ID` or
+        /// `TWITCH_CLIENT_SECRET`) rather than the builder.
+        from_env: bool,
     },
 }
 
@@ -436,9 +439,14 @@ impl Error {
                 setting,
                 reason: reason.clone(),
             },
-            Error::InvalidCredentials { step, setting } => Error::InvalidCredentials {
+            Error::InvalidCredentials {
+                step,
+                setting,
+                from_env,
+            } => Error::InvalidCredentials {
                 step: *step,
                 setting,
+                from_env: *from_env,
             },
             Error::LoggedOut { by_this_handle } => Error::LoggedOut {
                 by_this_handle: *by_this_handle,
@@ -672,18 +680,29 @@ impl fmt::Display for Error {
             Error::InvalidCredentials {
                 step,
                 setting: "client_secret",
-            } => write!(
-                f,
-                "the client secret was rejected (403 invalid client secret) while {step}: pass \
-                 the app's current secret from the Twitch developer console to \
-                 {}::client_secret or set TWITCH_CLIENT_SECRET",
-                builder_of(*step)
-            ),
-            Error::InvalidCredentials { step, .. } => {
+                from_env,
+            } => {
+                let (builder, origin) = (builder_of(*step), origin(*from_env, "SECRET"));
                 write!(
                     f,
-                    "the client id was rejected (400 invalid client) while {step}: pass the id \
-                     shown in the Twitch developer console to {}::client_id or set \
+                    "the client secret {origin} was rejected (403 invalid client secret) while \
+                     {step}: pass the app's current secret from the Twitch developer console to \
+                     {builder}::client_secret or set TWITCH_CLIENT_SECRET"
+                )?;
+                if *from_env && *step != Step::RequestAppToken {
+                    f.write_str(
+                        "; a Public client has no secret: unset TWITCH_CLIENT_SECRET or call \
+                         Helper::public_client",
+                    )?;
+                }
+                Ok(())
+            }
+            Error::InvalidCredentials { step, from_env, .. } => {
+                let origin = origin(*from_env, "ID");
+                write!(
+                    f,
+                    "the client id {origin} was rejected (400 invalid client) while {step}: pass \
+                     the id shown in the Twitch developer console to {}::client_id or set \
                      TWITCH_CLIENT_ID",
                     builder_of(*step)
                 )?;
@@ -697,6 +716,16 @@ impl fmt::Display for Error {
                 Ok(())
             }
         }
+    }
+}
+
+/// Where a credential came from, for a refusal's message: `(from TWITCH_CLIENT_SECRET)` or
+/// `(given to the builder)`.
+fn origin(from_env: bool, what: &str) -> String {
+    if from_env {
+        format!("(from TWITCH_CLIENT_{what})")
+    } else {
+        "(given to the builder)".to_owned()
     }
 }
 
@@ -778,10 +807,12 @@ mod tests {
             Error::InvalidCredentials {
                 step: Step::RequestAppToken,
                 setting: "client_secret",
+                from_env: true,
             },
             Error::InvalidCredentials {
                 step: Step::RequestAppToken,
                 setting: "client_id",
+                from_env: false,
             },
         ];
         for err in errors {

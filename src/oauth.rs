@@ -197,7 +197,7 @@ impl Client {
             400 if twitch_message(&reply.body).eq_ignore_ascii_case("invalid refresh token") => {
                 Ok(Refresh::Rejected)
             }
-            _ => Err(rejected_credentials(step, &reply)
+            _ => Err(rejected_credentials(step, app, &reply)
                 .unwrap_or_else(|| status_error(step, &reply, &sent))),
         }
     }
@@ -222,7 +222,7 @@ impl Client {
         let reply = answer(step, self.agent.post(app.endpoint("token")).send_form(form))?;
         match reply.status {
             200 => parse_grant(step, &reply.body),
-            _ => Err(rejected_credentials(step, &reply)
+            _ => Err(rejected_credentials(step, app, &reply)
                 .unwrap_or_else(|| status_error(step, &reply, &sent))),
         }
     }
@@ -260,7 +260,8 @@ impl Client {
         if reply.status == 200 {
             return parse_app_grant(step, &reply.body);
         }
-        Err(rejected_credentials(step, &reply).unwrap_or_else(|| status_error(step, &reply, &sent)))
+        Err(rejected_credentials(step, app, &reply)
+            .unwrap_or_else(|| status_error(step, &reply, &sent)))
     }
 
     /// `POST device` with `scopes` (plural, unlike everywhere else).
@@ -432,16 +433,26 @@ fn parse_app_grant(step: Step, body: &[u8]) -> Result<AppGrant, Error> {
 }
 
 /// Twitch's refusal of the app's credentials, which no retry can fix: 400 `invalid client`
-/// (the client id; also a Public client's request for an app token) and 403
-/// `invalid client secret`.
-fn rejected_credentials(step: Step, reply: &Reply) -> Option<Error> {
+/// (the client id; also a Public client's request for an app token) and 403 `invalid client
+/// secret` (400 when a Public client sent one).
+fn rejected_credentials(step: Step, app: &App, reply: &Reply) -> Option<Error> {
     let message = twitch_message(&reply.body).to_ascii_lowercase();
     let setting = match (reply.status, message.as_str()) {
         (400, "invalid client") => "client_id",
-        (403, "invalid client secret") => "client_secret",
+        // 403 for a Confidential client's wrong secret; 400 for a secret sent by a Public
+        // client (which has none).
+        (400 | 403, "invalid client secret") => "client_secret",
         _ => return None,
     };
-    Some(Error::InvalidCredentials { step, setting })
+    let from_env = match setting {
+        "client_id" => app.id_from_env,
+        _ => app.secret_from_env,
+    };
+    Some(Error::InvalidCredentials {
+        step,
+        setting,
+        from_env,
+    })
 }
 
 /// What an error message must not repeat: the secret values of a form, and the app's client
@@ -518,7 +529,9 @@ pub(crate) fn parse_any_answer(body: &[u8]) {
         retry_after: None,
     };
     let _ = status_error(Step::Refresh, &reply, &["secret"]);
-    let _ = rejected_credentials(Step::RequestAppToken, &reply);
+    if let Ok(app) = App::new(Some("id"), None, "http://127.0.0.1:1/", |_| None) {
+        let _ = rejected_credentials(Step::RequestAppToken, &app, &reply);
+    }
 }
 
 #[cfg(test)]
@@ -753,7 +766,7 @@ mod tests {
 
     #[test]
     fn refused_credentials_name_the_setting_to_fix() {
-        let cases: [(u16, &[u8], Option<&str>); 6] = [
+        let cases: [(u16, &[u8], Option<&str>); 7] = [
             (
                 403,
                 br#"{"status":403,"message":"invalid client secret"}"#,
@@ -776,17 +789,34 @@ mod tests {
             ),
             (403, br#"{"status":403,"message":"invalid client"}"#, None),
             (
+                400,
+                br#"{"status":400,"message":"invalid client secret"}"#,
+                Some("client_secret"),
+            ),
+            (
                 500,
                 br#"{"status":500,"message":"invalid client secret"}"#,
                 None,
             ),
         ];
+        let app = App::new(Some("id"), None, "http://127.0.0.1:1/", |name| {
+            (name == "TWITCH_CLIENT_SECRET").then(|| "from-env".to_owned())
+        })
+        .unwrap();
         for (status, body, want) in cases {
-            let got = rejected_credentials(Step::RequestAppToken, &reply(status, body));
+            let got = rejected_credentials(Step::RequestAppToken, &app, &reply(status, body));
             match (got, want) {
                 (None, None) => {}
-                (Some(Error::InvalidCredentials { setting, step }), Some(want)) => {
+                (
+                    Some(Error::InvalidCredentials {
+                        setting,
+                        step,
+                        from_env,
+                    }),
+                    Some(want),
+                ) => {
                     assert_eq!((setting, step), (want, Step::RequestAppToken));
+                    assert_eq!(from_env, setting == "client_secret", "{setting}");
                 }
                 (got, _) => panic!("{status} {body:?}: expected {want:?}, got {got:?}"),
             }

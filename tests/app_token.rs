@@ -269,7 +269,8 @@ fn a_public_client_sending_a_secret_is_told_why_twitch_refused() {
             err,
             Error::InvalidCredentials {
                 step: Step::RequestAppToken,
-                setting: "client_id"
+                setting: "client_id",
+                ..
             }
         ),
         "{err:?}"
@@ -299,7 +300,7 @@ fn a_wrong_secret_or_id_names_the_setting_to_fix() {
     for (builder, want, env_var) in cases {
         let err = builder.build().unwrap_err();
         match &err {
-            Error::InvalidCredentials { setting, step } => {
+            Error::InvalidCredentials { setting, step, .. } => {
                 assert_eq!((*setting, *step), (want, Step::RequestAppToken), "{err}");
             }
             other => panic!("{want}: expected InvalidCredentials, got {other:?}"),

@@ -265,7 +265,10 @@ fn the_documented_loop_rides_out_an_outage_and_ends_when_the_grant_is_gone() {
     };
 
     assert!(ended.needs_login(), "{ended:?}");
-    assert_eq!(used, 19, "served through the outage ({passed} errors passed)");
+    assert_eq!(
+        used, 19,
+        "served through the outage ({passed} errors passed)"
+    );
     // The revoked grant is found at the first refresh after the running back-off (50 ms).
     assert!((20..=27).contains(&rounds), "{rounds} rounds");
 }

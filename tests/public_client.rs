@@ -34,7 +34,21 @@ fn a_public_client_never_sends_the_environments_secret() {
     expire_stored(&t);
     let err = device_helper(&t).bind().unwrap_err();
     assert_eq!(err.step(), Some(Step::Refresh), "{err:?}");
-    assert!(!matches!(err, Error::LoginRequired), "{err:?}");
+    assert!(
+        matches!(
+            err,
+            Error::InvalidCredentials {
+                setting: "client_secret",
+                from_env: true,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    // The message says where the secret came from, and what a Public client does about it.
+    let text = err.to_string();
+    assert!(text.contains("(from TWITCH_CLIENT_SECRET)"), "{text}");
+    assert!(text.contains("Helper::public_client"), "{text}");
 
     // Said: no secret is sent, and the refresh works.
     t.fake.clear_requests();

@@ -254,7 +254,7 @@ fn a_wrong_client_secret_names_the_setting_and_starts_no_login() {
 /// `err` is Twitch's refusal of the client secret at `step`, naming the setting to fix.
 fn assert_names_the_client_secret(err: &Error, want: Step) {
     match err {
-        Error::InvalidCredentials { step, setting } => {
+        Error::InvalidCredentials { step, setting, .. } => {
             assert_eq!((*step, *setting), (want, "client_secret"), "{err:?}");
         }
         other => panic!("expected InvalidCredentials at {want:?}, got {other:?}"),
