@@ -8,9 +8,11 @@
 //! TWITCH_CLIENT_ID=... TWITCH_CLIENT_SECRET=... cargo run --example app_token -- twitchdev
 //! ```
 
+use std::process::ExitCode;
+
 use twitch_auth::AppToken;
 
-fn main() -> Result<(), Box<dyn std::error::Error>> {
+fn run() -> Result<(), Box<dyn std::error::Error>> {
     let login = std::env::args()
         .nth(1)
         .unwrap_or_else(|| "twitchdev".to_owned());
@@ -20,6 +22,21 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     token.revoke()?;
     println!("{}", user?);
     Ok(())
+}
+
+fn main() -> ExitCode {
+    let Err(err) = run() else {
+        return ExitCode::SUCCESS;
+    };
+    // Display says what happened and what to do, each source() why; `main() -> Result` would
+    // print `Debug` instead (`Error: NoClientId`), which the README says never to show.
+    eprintln!("error: {err}");
+    let mut cause = err.source();
+    while let Some(source) = cause {
+        eprintln!("  caused by: {source}");
+        cause = source.source();
+    }
+    ExitCode::FAILURE
 }
 
 /// `GET helix/users?login=…` as the app; after a 401 (the token was revoked or expired early),

@@ -11,7 +11,10 @@
 //!    shows nothing, or none at all), or when no browser was tried, the example follows the URL
 //!    itself, as a browser would.
 //! 2. The second `bind()` reuses the stored token.
-//! 3. The fake expires the token, and the third `bind()` refreshes it.
+//! 3. The fake expires the token early (the file still says it is valid): the third `bind()`
+//!    validates it, hears 401, and refreshes it. Each step prints the requests it made and why.
+//!
+//! The token file lives in a temporary directory, removed at the end.
 
 use std::net::TcpListener;
 use std::process::ExitCode;
@@ -52,35 +55,52 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
         });
 
     let mut seen = 0;
-    let mut step = |what: &str, helper: &Helper| -> Result<(), Box<dyn std::error::Error>> {
-        let token = helper.bind()?;
-        let requests = fake.requests();
-        let made: Vec<String> = requests[seen..]
-            .iter()
-            .map(|r| {
-                format!(
-                    "{} {}",
-                    r.method(),
-                    r.target().split('?').next().unwrap_or_default()
-                )
-            })
-            .collect();
-        seen = requests.len();
-        println!(
-            "{what}: {} token for {}; requests: {}",
-            token.outcome(),
-            token.login(),
-            made.join(", ")
-        );
-        Ok(())
-    };
+    let mut step =
+        |what: &str, helper: &Helper, why: &str| -> Result<(), Box<dyn std::error::Error>> {
+            let token = helper.bind()?;
+            let requests = fake.requests();
+            let made: Vec<String> = requests[seen..]
+                .iter()
+                .map(|r| {
+                    format!(
+                        "{} {}",
+                        r.method(),
+                        r.target().split('?').next().unwrap_or_default()
+                    )
+                })
+                .collect();
+            seen = requests.len();
+            println!(
+                "{what}: {} token for {}; requests: {}",
+                token.outcome(),
+                token.login(),
+                made.join(", ")
+            );
+            // Why these requests (no ": " here: tests/examples.rs reads the lines above by it).
+            println!("             ({why})");
+            Ok(())
+        };
 
-    step("first bind ", &helper)?;
-    step("second bind", &helper)?;
+    println!("The token file is {} (removed at the end).", path.display());
+    step(
+        "first bind ",
+        &helper,
+        "no token file, so the login page, the code exchanged for a pair, the pair validated",
+    )?;
+    step(
+        "second bind",
+        &helper,
+        "the stored pair, validated at start as Twitch requires",
+    )?;
+    // Twitch ends the token early (as after a password change); the file still says it is
+    // valid for hours, so bind() learns it from the validation.
     fake.expire_access_tokens();
-    step("third bind ", &helper)?;
+    step(
+        "third bind ",
+        &helper,
+        "the validation answered 401 (the fake expired the token early), so it was refreshed",
+    )?;
 
-    println!("token file: {}", path.display());
     std::fs::remove_dir_all(&dir)?;
     Ok(())
 }

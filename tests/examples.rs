@@ -32,6 +32,25 @@ fn quickstart_generates_reuses_and_refreshes() {
     );
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(stdout.contains("POST /oauth2/token"), "{stdout}");
+    // Each bind's requests are explained, and the third's two (a validation that answered
+    // 401, then the refresh) say why there are two.
+    let lines: Vec<&str> = stdout.lines().collect();
+    let third = lines
+        .iter()
+        .position(|l| l.starts_with("third bind"))
+        .unwrap();
+    assert!(
+        lines[third].ends_with("GET /oauth2/validate, POST /oauth2/token"),
+        "{stdout}"
+    );
+    assert!(lines[third + 1].contains("answered 401"), "{stdout}");
+    // The token file is named before the binds, as what is removed at the end; it is gone.
+    let named = lines[0]
+        .strip_prefix("The token file is ")
+        .and_then(|rest| rest.strip_suffix(" (removed at the end)."))
+        .unwrap_or_else(|| panic!("{stdout}"));
+    assert!(!std::path::Path::new(named).exists(), "{named}");
+    assert!(lines.iter().skip(1).all(|l| !l.contains(named)), "{stdout}");
 }
 
 /// A browser is launched but shows nothing (`$BROWSER` is a script that only notes the URL, as
@@ -148,6 +167,7 @@ mod reports_errors {
     fails_readably!(custom_path, "custom_path", &[], Credentials, "set TWITCH_CLIENT_ID");
     fails_readably!(custom_generator, "custom_generator", &[], Credentials, "set TWITCH_CLIENT_ID");
     fails_readably!(device_flow, "device_flow", &[], Credentials, "set TWITCH_CLIENT_ID");
+    fails_readably!(app_token, "app_token", &[], Credentials, "set TWITCH_CLIENT_ID");
     fails_readably!(quickstart, "quickstart", &["--no-browser"], TempDir, "is a file, not a directory");
     fails_readably!(long_running, "long_running", &[], TempDir, "is a file, not a directory");
     fails_readably!(bench, "bench", &["--runs", "1"], TempDir, "is a file, not a directory");
