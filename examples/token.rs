@@ -296,7 +296,8 @@ fn message(err: &Error) -> String {
             .to_string()
             .replace("AppTokenBuilder::client_secret", "--client-secret")
             .replace("AppTokenBuilder::client_id", "--client-id")
-            .replace("AppTokenBuilder::auth_base_url", "--auth-base-url"),
+            .replace("AppTokenBuilder::auth_base_url", "--auth-base-url")
+            .replace("(given to the builder)", "(given on the command line)"),
     }
 }
 

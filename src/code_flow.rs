@@ -35,6 +35,11 @@ pub(crate) fn run(
         &redirect.url,
         settings.pages.clone(),
     )?;
+    // A wrong client id or secret would only show on Twitch's page ("invalid client"), and
+    // the login would wait out its timeout: asked first, so the error names the setting.
+    if let Some(secret) = &app.client_secret {
+        client.check_credentials(app, secret)?;
+    }
     let state = CsrfState::random().map_err(|e| Error::Randomness {
         source: Box::new(e),
     })?;

@@ -37,6 +37,10 @@ pub enum Step {
     ValidateApp,
     /// `POST revoke` of an app access token.
     RevokeApp,
+    /// `POST token` with the app's client credentials before a browser login, to find a wrong
+    /// client id or secret before the person is sent to log in (the app token is revoked at
+    /// once).
+    CheckCredentials,
 }
 
 impl fmt::Display for Step {
@@ -52,6 +56,7 @@ impl fmt::Display for Step {
             Step::RequestAppToken => "requesting an app access token",
             Step::ValidateApp => "validating the app access token",
             Step::RevokeApp => "revoking the app access token",
+            Step::CheckCredentials => "checking the app's client id and secret before the login",
         })
     }
 }
@@ -467,7 +472,8 @@ impl Error {
     pub(crate) fn at_step(mut self, new_step: Step) -> Error {
         if let Error::Unreachable { step, .. }
         | Error::Status { step, .. }
-        | Error::InvalidResponse { step, .. } = &mut self
+        | Error::InvalidResponse { step, .. }
+        | Error::InvalidCredentials { step, .. } = &mut self
         {
             *step = new_step;
         }
@@ -713,6 +719,13 @@ impl fmt::Display for Error {
                          access tokens: use a Confidential app's credentials",
                     )?;
                 }
+                if *step == Step::CheckCredentials {
+                    f.write_str(
+                        "; if it is right, the app is a Public client, which cannot use the \
+                         browser login: use Helper::device_flow and Helper::public_client \
+                         (nobody was sent to log in)",
+                    )?;
+                }
                 Ok(())
             }
         }
@@ -746,6 +759,7 @@ fn file_fate(step: Step) -> &'static str {
         Step::RequestAppToken => "no new app token was obtained",
         Step::ValidateApp => "the app token is kept",
         Step::RevokeApp => "the app token was not revoked",
+        Step::CheckCredentials => "nobody was sent to log in, and the token file was not changed",
         _ => "the token file was not changed",
     }
 }

@@ -245,6 +245,20 @@ impl Client {
         }
     }
 
+    /// Whether Twitch accepts the app's client id and secret: an app access token is
+    /// requested and revoked at once. Before a browser login, whose page would otherwise only
+    /// show Twitch's `invalid client` to the person, and the app wait out its timeout.
+    pub(crate) fn check_credentials(&self, app: &App, secret: &ClientSecret) -> Result<(), Error> {
+        let grant = self
+            .app_token(app, secret)
+            .map_err(|e| e.at_step(Step::CheckCredentials))?;
+        if let Err(e) = self.revoke(app, &grant.access_token) {
+            // It expires on its own; the check itself succeeded.
+            log::debug!("twitch-auth: the credential check's app token was not revoked: {e}");
+        }
+        Ok(())
+    }
+
     /// `POST token` with `grant_type=client_credentials`: an app access token. Only Confidential
     /// apps have a secret to send; Twitch's refusals of the id or secret become
     /// [`Error::InvalidCredentials`], since only fixing that setting helps.

@@ -35,7 +35,7 @@ fn bench_counts_the_requests_of_each_path() {
         ),
         (
             "no file: browser login (simulated)",
-            "2 1 POST token, GET validate",
+            "4 1 POST token, POST revoke, POST token, GET validate",
         ),
     ];
     let want: Vec<(String, String)> = want

@@ -12,6 +12,7 @@ use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use support::{Setup, TempDir};
+use twitch_auth::mock::Endpoint;
 
 /// Opens `$1` in headless Chromium and writes the DOM it ends on to `$TWITCH_AUTH_TEST_DOM`
 /// (renamed into place once complete), Chromium's stderr beside it, `.log`.
@@ -111,14 +112,24 @@ fn headless_chromium_logs_in_through_the_browser_variable() {
     );
     // The authorize page was visited by Chromium itself, and the code exchanged once.
     let requests = t.fake.requests();
-    let agent = requests[0].header("User-Agent").unwrap_or_default();
+    let authorize = requests
+        .iter()
+        .find(|r| r.endpoint() == Some(Endpoint::Authorize))
+        .expect("the login page was visited");
+    let agent = authorize.header("User-Agent").unwrap_or_default();
     assert!(
         agent.contains("Chrome"),
         "authorize visited by {agent:?}\n{report}"
     );
     assert_eq!(
         t.requests(),
-        ["GET authorize", "POST token", "GET validate"],
+        [
+            "POST token",
+            "POST revoke",
+            "GET authorize",
+            "POST token",
+            "GET validate"
+        ],
         "{report}"
     );
     assert!(dumped, "Chromium wrote no page within 30 s:\n{report}");

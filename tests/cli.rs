@@ -548,7 +548,8 @@ fn app_with_a_wrong_secret_says_which_option_to_fix() {
     assert!(output.stdout.is_empty(), "{}", describe(&output));
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(
-        stderr.contains("client secret was rejected") && stderr.contains("--client-secret"),
+        stderr.contains("client secret (given on the command line) was rejected")
+            && stderr.contains("--client-secret"),
         "{}",
         describe(&output)
     );

@@ -77,6 +77,7 @@ impl At {
 /// Runs one case: `fault`, made once the fake is up, hits the step `at`.
 fn check(at: At, fault: impl FnOnce(&Setup) -> Fault) {
     let t = Setup::new();
+    let mut fault = Some(fault(&t));
     let mut secrets = vec![t.fake.client_secret().to_owned()];
     let helper: Helper = match at {
         At::Validate | At::Refresh => {
@@ -90,7 +91,8 @@ fn check(at: At, fault: impl FnOnce(&Setup) -> Fault) {
         }
         At::Exchange => {
             t.write_file(b"{broken");
-            t.helper(&CHAT)
+            // Set when the person is sent to log in: after the credential check.
+            t.helper_failing_exchange(&CHAT, fault.take().unwrap())
         }
         At::DevicePoll => {
             t.write_file(b"{broken");
@@ -98,7 +100,9 @@ fn check(at: At, fault: impl FnOnce(&Setup) -> Fault) {
             t.bare_helper(&CHAT).device_flow().on_device_code(|_| {})
         }
     };
-    t.fake.fail(at.endpoint(), fault(&t));
+    if let Some(fault) = fault {
+        t.fake.fail(at.endpoint(), fault);
+    }
     let before = t.file_bytes();
     let started = Instant::now();
 

@@ -6,6 +6,7 @@ mod support;
 use std::sync::{Arc, Mutex};
 
 use support::{CHAT, Setup, pair};
+use twitch_auth::mock::Endpoint;
 use twitch_auth::{Error, Outcome, Scope};
 
 #[test]
@@ -22,10 +23,19 @@ fn no_file_logs_in_through_the_browser_flow() {
     // The browser's authorize visit, then the helper's exchange and one validate.
     assert_eq!(
         t.requests(),
-        ["GET authorize", "POST token", "GET validate"]
+        [
+            "POST token",
+            "POST revoke",
+            "GET authorize",
+            "POST token",
+            "GET validate"
+        ]
     );
     let requests = t.fake.requests();
-    let authorize = &requests[0];
+    let authorize = requests
+        .iter()
+        .find(|r| r.endpoint() == Some(Endpoint::Authorize))
+        .unwrap();
     assert_eq!(authorize.query("client_id"), Some(t.fake.client_id()));
     assert_eq!(
         authorize.query("redirect_uri"),
@@ -41,7 +51,13 @@ fn no_file_logs_in_through_the_browser_flow() {
         state.len() >= 32 && state.bytes().all(|b| b.is_ascii_hexdigit()),
         "state {state:?}"
     );
-    let exchange = &requests[1];
+    // First the credential check: an app token, revoked at once.
+    assert_eq!(requests[0].form("grant_type"), Some("client_credentials"));
+    assert_eq!(
+        requests[0].form("client_secret"),
+        Some(t.fake.client_secret())
+    );
+    let exchange = &requests[3];
     assert_eq!(exchange.form("grant_type"), Some("authorization_code"));
     assert_eq!(exchange.form("client_id"), Some(t.fake.client_id()));
     assert_eq!(exchange.form("client_secret"), Some(t.fake.client_secret()));
@@ -106,7 +122,12 @@ fn every_login_has_a_new_state() {
 fn force_verify_can_be_turned_off() {
     let t = Setup::new();
     t.helper(&CHAT).force_verify(false).bind().unwrap();
-    assert_eq!(t.fake.requests()[0].query("force_verify"), Some("false"));
+    let authorize = t
+        .fake
+        .requests()
+        .into_iter()
+        .find(|r| r.endpoint() == Some(Endpoint::Authorize));
+    assert_eq!(authorize.unwrap().query("force_verify"), Some("false"));
 }
 
 #[test]

@@ -306,7 +306,13 @@ fn hostile_clients_neither_end_nor_block_a_browser_login() {
     // Exactly one code exchange, with the code the real callback carried.
     assert_eq!(
         t.requests(),
-        ["GET authorize", "POST token", "GET validate"],
+        [
+            "POST token",
+            "POST revoke",
+            "GET authorize",
+            "POST token",
+            "GET validate"
+        ],
         "one exchange"
     );
     let code = page
@@ -314,7 +320,13 @@ fn hostile_clients_neither_end_nor_block_a_browser_login() {
         .split(['?', '&'])
         .find_map(|p| p.strip_prefix("code="))
         .unwrap();
-    assert_eq!(t.fake.requests()[1].form("code"), Some(code));
+    let exchange = t
+        .fake
+        .requests()
+        .into_iter()
+        .find(|r| r.form("grant_type") == Some("authorization_code"))
+        .unwrap();
+    assert_eq!(exchange.form("code"), Some(code));
     assert_eq!(
         t.file_json()["token"],
         token.access_token().unwrap().secret()

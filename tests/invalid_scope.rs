@@ -34,7 +34,11 @@ fn a_misspelled_scope_refused_at_the_login_page_is_named_and_nothing_is_exchange
     let err = t.helper(&["chat:read", "chat:reed"]).bind().unwrap_err();
 
     assert_names_chat_reed(&err);
-    assert_eq!(t.requests(), ["GET authorize"], "no exchange");
+    assert_eq!(
+        t.requests(),
+        ["POST token", "POST revoke", "GET authorize"],
+        "no exchange"
+    );
     let page = t.page();
     assert_eq!(page.status(), 400);
     assert!(page.body().contains("chat:reed"), "{}", page.body());

@@ -27,7 +27,13 @@ fn logged_in(
     assert_eq!(token.outcome(), Outcome::Generated);
     assert_eq!(
         t.requests(),
-        ["GET authorize", "POST token", "GET validate"]
+        [
+            "POST token",
+            "POST revoke",
+            "GET authorize",
+            "POST token",
+            "GET validate"
+        ]
     );
     let page = page();
     assert!(page.body().contains("You are logged in"), "{}", page.body());

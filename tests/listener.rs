@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use support::{CHAT, Setup};
-use twitch_auth::mock::{self, Authorize, Endpoint, Fault};
+use twitch_auth::mock::{self, Authorize, Fault};
 use twitch_auth::{Error, Outcome, Scope, Step};
 
 /// Status of a GET to the listener (`mock::browse` does not follow our pages anywhere).
@@ -53,7 +53,13 @@ fn stray_requests_do_not_end_the_wait() {
     assert!(t.page().body().contains("You are logged in"));
     assert_eq!(
         t.requests(),
-        ["GET authorize", "POST token", "GET validate"],
+        [
+            "POST token",
+            "POST revoke",
+            "GET authorize",
+            "POST token",
+            "GET validate"
+        ],
         "one exchange"
     );
 }
@@ -77,7 +83,11 @@ fn denied_consent_ends_the_login_with_an_error() {
         "{}",
         page.body()
     );
-    assert_eq!(t.requests(), ["GET authorize"], "no exchange");
+    assert_eq!(
+        t.requests(),
+        ["POST token", "POST revoke", "GET authorize"],
+        "no exchange"
+    );
     assert_eq!(t.file_bytes().unwrap(), b"broken");
 }
 
@@ -151,15 +161,12 @@ fn taken_port_is_an_immediate_error_naming_it() {
 #[test]
 fn failed_exchange_shows_a_failure_page_and_returns_the_error() {
     let t = Setup::new();
-    t.fake.fail(
-        Endpoint::Token,
-        Fault::json(
-            400,
-            r#"{"status":400,"message":"Invalid authorization code"}"#,
-        ),
+    let fault = Fault::json(
+        400,
+        r#"{"status":400,"message":"Invalid authorization code"}"#,
     );
 
-    let err = t.helper(&CHAT).bind().unwrap_err();
+    let err = t.helper_failing_exchange(&CHAT, fault).bind().unwrap_err();
 
     assert!(
         matches!(
@@ -189,8 +196,10 @@ fn failed_exchange_shows_a_failure_page_and_returns_the_error() {
 #[test]
 fn exchange_that_cannot_reach_twitch_shows_a_failure_page() {
     let t = Setup::new();
-    t.fake.fail(Endpoint::Token, Fault::Close);
-    let err = t.helper(&CHAT).bind().unwrap_err();
+    let err = t
+        .helper_failing_exchange(&CHAT, Fault::Close)
+        .bind()
+        .unwrap_err();
     assert!(
         err.is_transient() && err.step() == Some(Step::ExchangeCode),
         "{err:?}"
@@ -220,7 +229,11 @@ fn unticked_scopes_are_named_on_the_page_and_the_code_is_not_exchanged() {
         "{}",
         page.body()
     );
-    assert_eq!(t.requests(), ["GET authorize"], "no exchange");
+    assert_eq!(
+        t.requests(),
+        ["POST token", "POST revoke", "GET authorize"],
+        "no exchange"
+    );
     assert!(t.file_bytes().is_none());
 }
 
@@ -240,7 +253,11 @@ fn nothing_granted_names_every_requested_scope() {
         body.contains("chat:read") && body.contains("chat:edit"),
         "{body}"
     );
-    assert_eq!(t.requests(), ["GET authorize"], "no exchange");
+    assert_eq!(
+        t.requests(),
+        ["POST token", "POST revoke", "GET authorize"],
+        "no exchange"
+    );
 }
 
 #[test]
@@ -272,7 +289,10 @@ fn scopes_missing_from_the_exchange_are_named_on_the_page() {
     let page = t.page();
     assert_eq!(page.status(), 403, "{}", page.body());
     assert!(page.body().contains("chat:edit"), "{}", page.body());
-    assert_eq!(t.requests(), ["GET authorize", "POST token"]);
+    assert_eq!(
+        t.requests(),
+        ["POST token", "POST revoke", "GET authorize", "POST token"]
+    );
     assert!(t.file_bytes().is_none());
 }
 

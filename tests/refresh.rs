@@ -2,8 +2,11 @@
 
 mod support;
 
+use std::sync::Arc;
+use std::time::Duration;
+
 use support::{CHAT, Setup, now};
-use twitch_auth::mock::{Endpoint, Fault};
+use twitch_auth::mock::{self, Endpoint, Fault};
 use twitch_auth::{Error, Outcome, Step};
 
 #[test]
@@ -238,17 +241,92 @@ fn a_wrong_client_secret_names_the_setting_and_starts_no_login() {
     assert_eq!(t.generator_calls(), 0);
     assert_eq!(t.file_bytes(), before);
 
-    // On the browser login's code exchange: the same error, and the page says what went wrong.
+    // Before a browser login: the credentials are checked first, so nobody is sent to a login
+    // page that cannot work.
     let t = Setup::new();
     let err = t
         .helper(&CHAT)
         .client_secret("not-the-secret")
         .bind()
         .unwrap_err();
+    assert_names_the_client_secret(&err, Step::CheckCredentials);
+    assert!(t.visit.lock().unwrap().is_none(), "the login URL was shown");
+    assert_eq!(t.requests(), ["POST token"]);
+    assert!(t.file_bytes().is_none());
+
+    // Refused at the code exchange all the same (the secret was rotated meanwhile): the same
+    // error, and the page says what went wrong.
+    let t = Setup::new();
+    let (fake, visit) = (Arc::clone(&t.fake), Arc::clone(&t.visit));
+    let err = t
+        .bare_helper(&CHAT)
+        .on_url(move |url| {
+            let refused = r#"{"status":403,"message":"invalid client secret"}"#;
+            fake.fail_times(Endpoint::Token, Fault::json(403, refused), 1);
+            *visit.lock().unwrap() = Some(mock::browse_in_background(url));
+        })
+        .bind()
+        .unwrap_err();
     assert_names_the_client_secret(&err, Step::ExchangeCode);
     let page = t.page();
     assert!(page.body().contains("client secret"), "{}", page.body());
     assert!(t.file_bytes().is_none());
+}
+
+/// A wrong client id, before a browser login: said within seconds, naming the setting, instead
+/// of a login page showing Twitch's `invalid client` and a wait for the whole login timeout.
+#[test]
+fn a_wrong_client_id_is_found_before_the_browser_login() {
+    let t = Setup::new();
+    let started = std::time::Instant::now();
+
+    let err = t.helper(&CHAT).client_id("not-the-app").bind().unwrap_err();
+
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+    match &err {
+        Error::InvalidCredentials {
+            step: Step::CheckCredentials,
+            setting: "client_id",
+            from_env: false,
+        } => {}
+        other => panic!("expected InvalidCredentials for the client id, got {other:?}"),
+    }
+    let text = err.to_string();
+    assert!(text.contains("Helper::client_id"), "{text}");
+    assert!(text.contains("nobody was sent to log in"), "{text}");
+    assert!(t.visit.lock().unwrap().is_none(), "the login URL was shown");
+    assert_eq!(t.requests(), ["POST token"], "nothing else was asked");
+}
+
+/// A check that passed leaves no app token alive: it is revoked at once.
+#[test]
+fn the_credential_check_revokes_its_app_token() {
+    let t = Setup::new();
+    t.helper(&CHAT).bind().unwrap();
+    let requests = t.fake.requests();
+    let check = requests
+        .iter()
+        .find(|r| r.form("grant_type") == Some("client_credentials"))
+        .expect("a credential check");
+    let revoked = requests
+        .iter()
+        .find(|r| r.endpoint() == Some(Endpoint::Revoke))
+        .and_then(|r| r.form("token"))
+        .expect("a revoke")
+        .to_owned();
+    assert!(check.form("client_secret").is_some());
+    let answer = ureq::get(format!("{}validate", t.fake.url()))
+        .header("Authorization", format!("OAuth {revoked}"))
+        .config()
+        .http_status_as_error(false)
+        .build()
+        .call()
+        .unwrap();
+    assert_eq!(answer.status(), 401, "the app token is dead");
 }
 
 /// `err` is Twitch's refusal of the client secret at `step`, naming the setting to fix.

@@ -105,7 +105,11 @@ fn the_cli_warns_then_names_the_scope_twitch_refused() {
         error.contains("refused the scope \"chat:reed\"") && error.contains("\"chat:read\""),
         "{stderr}"
     );
-    assert_eq!(t.requests(), ["GET authorize"], "no exchange");
+    assert_eq!(
+        t.requests(),
+        ["POST token", "POST revoke", "GET authorize"],
+        "no exchange"
+    );
 }
 
 #[test]

@@ -13,7 +13,7 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use twitch_auth::mock::{self, BrowseError, FakeTwitch, Grant, Page};
+use twitch_auth::mock::{self, BrowseError, Endpoint, FakeTwitch, Fault, Grant, Page};
 use twitch_auth::{Helper, Scope};
 
 pub const CHAT: [&str; 2] = ["chat:read", "chat:edit"];
@@ -46,7 +46,8 @@ impl Drop for TempDir {
 pub type Visit = Arc<Mutex<Option<JoinHandle<Result<Page, BrowseError>>>>>;
 
 pub struct Setup {
-    pub fake: FakeTwitch,
+    /// In an `Arc`, so that a callback (`on_url`) can script the fake too.
+    pub fake: Arc<FakeTwitch>,
     pub dir: TempDir,
     pub path: PathBuf,
     pub port: u16,
@@ -59,7 +60,7 @@ impl Setup {
         let dir = TempDir::new();
         let path = dir.path().join("tokens").join("user_token.json");
         Setup {
-            fake: FakeTwitch::start().expect("the fake starts"),
+            fake: Arc::new(FakeTwitch::start().expect("the fake starts")),
             path,
             dir,
             port: free_port(),
@@ -77,6 +78,19 @@ impl Setup {
     pub fn helper(&self, scopes: &[&str]) -> Helper {
         let visit = self.visit.clone();
         self.bare_helper(scopes).on_url(move |url| {
+            *visit.lock().unwrap() = Some(mock::browse_in_background(url));
+        })
+    }
+
+    /// As [`helper`](Self::helper), with `fault` set on `POST token` once the login URL is
+    /// shown: after the credential check, so that it hits the code exchange.
+    pub fn helper_failing_exchange(&self, scopes: &[&str], fault: Fault) -> Helper {
+        let (fake, visit) = (Arc::clone(&self.fake), self.visit.clone());
+        let pending = Mutex::new(Some(fault));
+        self.bare_helper(scopes).on_url(move |url| {
+            if let Some(fault) = pending.lock().unwrap().take() {
+                fake.fail(Endpoint::Token, fault);
+            }
             *visit.lock().unwrap() = Some(mock::browse_in_background(url));
         })
     }
