@@ -289,7 +289,9 @@ impl Client {
         )?;
         match reply.status {
             200 => parse(step, &reply.body),
-            _ => Err(status_error(step, &reply, &secrets(app, &form))),
+            // A wrong client id: said before any code is shown to the person.
+            _ => Err(rejected_credentials(step, app, &reply)
+                .unwrap_or_else(|| status_error(step, &reply, &secrets(app, &form)))),
         }
     }
 

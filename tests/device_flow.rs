@@ -230,3 +230,24 @@ fn a_confidential_client_sends_its_secret_when_refreshing_a_device_token() {
         .unwrap();
     assert_eq!(refresh.form("client_secret"), Some(t.fake.client_secret()));
 }
+
+/// A wrong client id is said at the first request, before any code is shown to the person.
+#[test]
+fn a_wrong_client_id_is_said_before_a_code_is_shown() {
+    let t = Setup::new();
+    let (helper, shown) = device_helper(&t, false);
+
+    let err = helper.client_id("not-the-app").bind().unwrap_err();
+
+    match &err {
+        Error::InvalidCredentials {
+            step: Step::StartDevice,
+            setting: "client_id",
+            ..
+        } => {}
+        other => panic!("expected InvalidCredentials for the client id, got {other:?}"),
+    }
+    assert!(err.to_string().contains("Helper::client_id"), "{err}");
+    assert!(shown.lock().unwrap().is_empty(), "a code was shown");
+    assert_eq!(t.requests(), ["POST device"]);
+}
