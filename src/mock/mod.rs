@@ -4,7 +4,9 @@
 //! endpoints (`authorize`, `token`, `validate`, `revoke`, `device`) with Twitch's own status codes
 //! and bodies. Give [`FakeTwitch::url`] to `Helper::auth_base_url`, log in with
 //! [`FakeTwitch::client_id`] and [`FakeTwitch::client_secret`], and your app talks to the fake
-//! instead of Twitch. Nothing leaves loopback.
+//! instead of Twitch. Nothing leaves loopback. It also answers Helix's `GET users` at
+//! [`FakeTwitch::helix_url`], where your app's Helix calls go instead of
+//! `https://api.twitch.tv/helix/`, so that what the app does with a Helix 401 can be tested too.
 //!
 //! Tests steer it through knobs on [`FakeTwitch`]: what the login page does ([`Authorize`]),
 //! which scopes are granted, token lifetimes, expired or revoked tokens, a Public app with
@@ -50,6 +52,7 @@ mod authorize;
 mod browse;
 mod device;
 mod fault;
+mod helix;
 mod log;
 mod routes;
 mod scopes;
@@ -113,6 +116,49 @@ impl FakeTwitch {
     /// It ends with a slash, so endpoint names can be appended.
     pub fn url(&self) -> String {
         format!("http://{}/oauth2/", self.addr)
+    }
+
+    /// Base URL of the fake's Helix, e.g. `http://127.0.0.1:41234/helix/`: where your app sends
+    /// the Helix calls it sends to `https://api.twitch.tv/helix/` in production.
+    ///
+    /// The same server as [`url`](Self::url) serves it, and its requests are logged
+    /// ([`Endpoint::Helix`]) and faulted like the others. It answers `GET users` with the
+    /// users the fake knows, as Helix does: 200 with the token's user for a live token sent as
+    /// `Authorization: Bearer <token>` beside the token's app in `Client-Id`, and 401
+    /// `{"error":"Unauthorized","status":401,"message":".."}` otherwise, with the message
+    /// `Invalid OAuth token` (unknown, expired or revoked), `Client ID and OAuth token do not
+    /// match`, `Client ID is missing` or `OAuth token is missing` (no `Bearer` token; Helix
+    /// refuses the `OAuth` scheme that validate takes). `?id=` and `?login=` name other users;
+    /// `email` is there for the token's user when it has `user:read:email`.
+    ///
+    /// It ends with a slash, so endpoint names can be appended.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use twitch_auth::mock::FakeTwitch;
+    ///
+    /// let fake = FakeTwitch::start()?;
+    /// let grant = fake.grant(&["user:read:email"]);
+    /// let agent: ureq::Agent = ureq::Agent::config_builder()
+    ///     .http_status_as_error(false)
+    ///     .proxy(None) // loopback: no proxy from the environment
+    ///     .build()
+    ///     .into();
+    /// let call = |client_id: &str| {
+    ///     agent
+    ///         .get(format!("{}users", fake.helix_url()))
+    ///         .header("Authorization", format!("Bearer {}", grant.access_token))
+    ///         .header("Client-Id", client_id)
+    ///         .call()
+    /// };
+    /// let body = call(fake.client_id())?.into_body().read_to_string()?;
+    /// assert!(body.contains(r#""login":"fakeuser""#), "{body}");
+    /// assert_eq!(call("another-app")?.status(), 401);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn helix_url(&self) -> String {
+        format!("http://{}/helix/", self.addr)
     }
 
     /// The address the fake listens on (always on 127.0.0.1).
