@@ -148,7 +148,30 @@ impl UserToken {
     /// Tells the handle that Helix answered 401 for a request sent with this `Authorization`
     /// value (from [`authorization`](Self::authorization)): the next call refreshes. As
     /// [`report_unauthorized`](Self::report_unauthorized), reports for a replaced token are
-    /// ignored.
+    /// ignored. The README's "A Helix call" has the whole loop, tested against the fake.
+    ///
+    /// ```
+    /// # #[cfg(feature = "mock")] {
+    /// use twitch_auth::{Helper, mock::FakeTwitch};
+    ///
+    /// let fake = FakeTwitch::start()?;
+    /// let grant = fake.grant(&["chat:read"]);
+    /// # let dir = std::env::temp_dir().join(format!("twitch-auth-report-{}-{}", std::process::id(), line!()));
+    /// let token = Helper::new(["chat:read"])
+    ///     .client_id(fake.client_id())
+    ///     .client_secret(fake.client_secret())
+    ///     .auth_base_url(fake.url())
+    /// #   .path(dir.join("token.json"))
+    ///     .generator(move |_, _| Ok(grant.clone()))
+    ///     .bind()?;
+    /// let rejected = token.authorization()?;
+    /// fake.expire_access_tokens(); // Helix now answers 401 to it
+    /// token.report_unauthorized_header(&rejected);
+    /// assert_ne!(token.authorization()?, rejected); // refreshed
+    /// # std::fs::remove_dir_all(dir)?;
+    /// # }
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn report_unauthorized_header(&self, authorization: &str) {
         self.shared.report_unauthorized_header(authorization);
     }
@@ -156,6 +179,32 @@ impl UserToken {
     /// Tells the handle that Helix answered 401 for `rejected`: the next
     /// [`access_token`](Self::access_token) refreshes. Reports for an access token that was
     /// already replaced are ignored, so many threads reporting the same 401 cause one refresh.
+    ///
+    /// ```
+    /// # #[cfg(feature = "mock")] {
+    /// use twitch_auth::{Helper, mock::FakeTwitch};
+    ///
+    /// let fake = FakeTwitch::start()?;
+    /// let grant = fake.grant(&["chat:read"]);
+    /// # let dir = std::env::temp_dir().join(format!("twitch-auth-report-{}-{}", std::process::id(), line!()));
+    /// let token = Helper::new(["chat:read"])
+    ///     .client_id(fake.client_id())
+    ///     .client_secret(fake.client_secret())
+    ///     .auth_base_url(fake.url())
+    /// #   .path(dir.join("token.json"))
+    ///     .generator(move |_, _| Ok(grant.clone()))
+    ///     .bind()?;
+    /// let rejected = token.access_token()?;
+    /// fake.expire_access_tokens(); // Helix (fake.helix_url()) now answers 401 to it
+    /// token.report_unauthorized(&rejected);
+    /// token.report_unauthorized(&rejected); // another thread saw the same 401
+    /// assert_ne!(token.access_token()?, rejected); // refreshed, once
+    /// let refreshes = fake.requests().iter().filter(|r| r.form("grant_type") == Some("refresh_token")).count();
+    /// assert_eq!(refreshes, 1);
+    /// # std::fs::remove_dir_all(dir)?;
+    /// # }
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn report_unauthorized(&self, rejected: &AccessToken) {
         self.shared.report_unauthorized(rejected);
     }

@@ -41,6 +41,15 @@ impl Request {
         lookup(&self.query, name)
     }
 
+    /// The decoded values of every query parameter called `name`, in order (Helix repeats
+    /// `id` and `login`).
+    pub(crate) fn query_all<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> {
+        self.query
+            .iter()
+            .filter(move |(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+
     /// The decoded value of the first form field called `name`.
     ///
     /// Only bodies sent as `application/x-www-form-urlencoded` are decoded as forms.

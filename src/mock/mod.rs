@@ -4,7 +4,9 @@
 //! endpoints (`authorize`, `token`, `validate`, `revoke`, `device`) with Twitch's own status codes
 //! and bodies. Give [`FakeTwitch::url`] to `Helper::auth_base_url`, log in with
 //! [`FakeTwitch::client_id`] and [`FakeTwitch::client_secret`], and your app talks to the fake
-//! instead of Twitch. Nothing leaves loopback.
+//! instead of Twitch. Nothing leaves loopback. It also answers Helix's `GET users` at
+//! [`FakeTwitch::helix_url`], where your app's Helix calls go instead of
+//! `https://api.twitch.tv/helix/`, so that what the app does with a Helix 401 can be tested too.
 //!
 //! Tests steer it through knobs on [`FakeTwitch`]: what the login page does ([`Authorize`]),
 //! which scopes are granted, token lifetimes, expired or revoked tokens, a Public app with
@@ -44,12 +46,43 @@
 //! std::fs::remove_dir_all(dir)?;
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
+//!
+//! # Several processes
+//!
+//! A crate cannot run another crate's examples, so `examples/fake_server` is no use to your
+//! tests; start the fake in the test instead, and run your program as a child process pointed
+//! at it. [`FakeTwitch::env`] lists the environment variables that give the child the fake's
+//! app (`TWITCH_CLIENT_ID`, `TWITCH_CLIENT_SECRET`); the URLs ([`FakeTwitch::url`],
+//! [`FakeTwitch::helix_url`]) go by your program's own options, since no variable moves
+//! `Helper` off id.twitch.tv. The fake answers as long as the test holds it, every child's
+//! requests land in the one log, and the test can follow a child's login URL with [`browse()`].
+//! An integration test finds its crate's binaries at `env!("CARGO_BIN_EXE_<name>")`; a library
+//! can run its own test executable again (`std::env::current_exe()`, with the test's name as
+//! the filter) as the child.
+//!
+//! ```no_run
+//! use std::process::Command;
+//! use twitch_auth::mock::{Endpoint, FakeTwitch};
+//!
+//! let fake = FakeTwitch::start()?;
+//! let bot = "target/debug/my-bot"; // in an integration test: env!("CARGO_BIN_EXE_my-bot")
+//! let status = Command::new(bot)
+//!     .env_remove("TWITCH_CLIENT_SECRET")
+//!     .envs(fake.env())
+//!     .args(["--auth-base-url", &fake.url(), "--helix-url", &fake.helix_url()])
+//!     .status()?;
+//! assert!(status.success());
+//! // What the bot sent: here, that it validated its token, as Twitch requires at start.
+//! assert!(fake.requests().iter().any(|r| r.endpoint() == Some(Endpoint::Validate)));
+//! # Ok::<(), std::io::Error>(())
+//! ```
 
 mod app_tokens;
 mod authorize;
 mod browse;
 mod device;
 mod fault;
+mod helix;
 mod log;
 mod routes;
 mod scopes;
@@ -115,6 +148,49 @@ impl FakeTwitch {
         format!("http://{}/oauth2/", self.addr)
     }
 
+    /// Base URL of the fake's Helix, e.g. `http://127.0.0.1:41234/helix/`: where your app sends
+    /// the Helix calls it sends to `https://api.twitch.tv/helix/` in production.
+    ///
+    /// The same server as [`url`](Self::url) serves it, and its requests are logged
+    /// ([`Endpoint::Helix`]) and faulted like the others. It answers `GET users` with the
+    /// users the fake knows, as Helix does: 200 with the token's user for a live token sent as
+    /// `Authorization: Bearer <token>` beside the token's app in `Client-Id`, and 401
+    /// `{"error":"Unauthorized","status":401,"message":".."}` otherwise, with the message
+    /// `Invalid OAuth token` (unknown, expired or revoked), `Client ID and OAuth token do not
+    /// match`, `Client ID is missing` or `OAuth token is missing` (no `Bearer` token; Helix
+    /// refuses the `OAuth` scheme that validate takes). `?id=` and `?login=` name other users;
+    /// `email` is there for the token's user when it has `user:read:email`.
+    ///
+    /// It ends with a slash, so endpoint names can be appended.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use twitch_auth::mock::FakeTwitch;
+    ///
+    /// let fake = FakeTwitch::start()?;
+    /// let grant = fake.grant(&["user:read:email"]);
+    /// let agent: ureq::Agent = ureq::Agent::config_builder()
+    ///     .http_status_as_error(false)
+    ///     .proxy(None) // loopback: no proxy from the environment
+    ///     .build()
+    ///     .into();
+    /// let call = |client_id: &str| {
+    ///     agent
+    ///         .get(format!("{}users", fake.helix_url()))
+    ///         .header("Authorization", format!("Bearer {}", grant.access_token))
+    ///         .header("Client-Id", client_id)
+    ///         .call()
+    /// };
+    /// let body = call(fake.client_id())?.into_body().read_to_string()?;
+    /// assert!(body.contains(r#""login":"fakeuser""#), "{body}");
+    /// assert_eq!(call("another-app")?.status(), 401);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn helix_url(&self) -> String {
+        format!("http://{}/helix/", self.addr)
+    }
+
     /// The address the fake listens on (always on 127.0.0.1).
     pub fn addr(&self) -> SocketAddr {
         self.addr
@@ -131,6 +207,48 @@ impl FakeTwitch {
     /// [`FakeTwitch::set_public`] it has none, and a request that sends one is refused.
     pub fn client_secret(&self) -> &str {
         state::CLIENT_SECRET
+    }
+
+    /// The environment variables a child process needs to log in as the fake's app:
+    /// `TWITCH_CLIENT_ID`, and `TWITCH_CLIENT_SECRET` unless the app is Public
+    /// ([`set_public`](Self::set_public)). They are the ones `Helper` and `AppToken` read.
+    ///
+    /// For tests of programs: the test starts the fake and keeps it, starts the program with
+    /// these variables, and reads the fake's [`requests`](Self::requests) and tokens after. The
+    /// fake's URL is not among them, because no variable moves `Helper` off id.twitch.tv: it
+    /// takes [`url`](Self::url) only through `Helper::auth_base_url`, so hand the URL (and
+    /// [`helix_url`](Self::helix_url)) to the program your own way, as an argument like the
+    /// `token` example's `--auth-base-url`. Remove `TWITCH_CLIENT_SECRET` from the child's
+    /// environment when it is not in the list, or the child inherits one of yours.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use std::process::Command;
+    /// use twitch_auth::mock::FakeTwitch;
+    ///
+    /// let fake = FakeTwitch::start()?;
+    /// let env = fake.env();
+    /// let names: Vec<&str> = env.iter().map(|(name, _)| name.as_str()).collect();
+    /// assert_eq!(names, ["TWITCH_CLIENT_ID", "TWITCH_CLIENT_SECRET"]);
+    ///
+    /// // In an integration test of your own binary `my-bot`: env!("CARGO_BIN_EXE_my-bot").
+    /// let mut bot = Command::new("my-bot");
+    /// bot.env_remove("TWITCH_CLIENT_SECRET")
+    ///     .envs(fake.env())
+    ///     .args(["--auth-base-url", &fake.url(), "--helix-url", &fake.helix_url()]);
+    /// // bot.status()? … then check fake.requests() and the token file.
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn env(&self) -> Vec<(String, String)> {
+        let mut env = vec![("TWITCH_CLIENT_ID".to_owned(), state::CLIENT_ID.to_owned())];
+        if !self.shared.lock().public {
+            env.push((
+                "TWITCH_CLIENT_SECRET".to_owned(),
+                state::CLIENT_SECRET.to_owned(),
+            ));
+        }
+        env
     }
 
     /// Login name of the one user: `fakeuser`.
@@ -444,6 +562,21 @@ impl From<Grant> for crate::TokenPair {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn env_names_the_credentials_and_a_public_app_has_no_secret() {
+        let fake = FakeTwitch::start().unwrap();
+        let pair = |name: &str, value: &str| (name.to_owned(), value.to_owned());
+        assert_eq!(
+            fake.env(),
+            [
+                pair("TWITCH_CLIENT_ID", "fake-client-id"),
+                pair("TWITCH_CLIENT_SECRET", "fake-client-secret")
+            ]
+        );
+        fake.set_public(true);
+        assert_eq!(fake.env(), [pair("TWITCH_CLIENT_ID", "fake-client-id")]);
+    }
 
     #[test]
     fn is_send_sync_and_debug() {

@@ -2,13 +2,14 @@
 //! and bodies), and the two small ones, `validate` and `revoke`.
 //!
 //! The others have files of their own: `authorize.rs` (the login page and the code exchange),
-//! `token.rs` (grant types, client checks, refresh), `device.rs` and `app_tokens.rs`.
+//! `token.rs` (grant types, client checks, refresh), `device.rs`, `app_tokens.rs`, and
+//! `helix.rs`, the stand-in for `api.twitch.tv/helix/`.
 
 use serde::Serialize;
 
 use super::log::Request;
 use super::state::{LOGIN, OTHER_LOGIN, OTHER_USER_ID, Shared, State, USER_ID};
-use super::{authorize, device, token};
+use super::{authorize, device, helix, token};
 
 /// One of the fake's endpoints, for [`FakeTwitch::fail`](super::FakeTwitch::fail) and
 /// [`Request::endpoint`].
@@ -29,6 +30,10 @@ pub enum Endpoint {
     /// the device answer's `verification_uri` points, so that a test that opens it in a browser
     /// never reaches the real Twitch. Its page says the fake approves device logins by itself.
     Activate,
+    /// Any path under `/helix/` ([`FakeTwitch::helix_url`](super::FakeTwitch::helix_url)), the
+    /// fake's stand-in for `https://api.twitch.tv/helix/`: `GET users` answers, other paths 404.
+    /// A fault set on it makes every Helix call misbehave, and no id.twitch.tv endpoint.
+    Helix,
 }
 
 impl Endpoint {
@@ -41,6 +46,7 @@ impl Endpoint {
             "/oauth2/revoke" => Some(Endpoint::Revoke),
             "/oauth2/device" => Some(Endpoint::Device),
             "/oauth2/activate" => Some(Endpoint::Activate),
+            _ if path.starts_with("/helix/") => Some(Endpoint::Helix),
             _ => None,
         }
     }
@@ -111,6 +117,7 @@ pub(crate) fn answer(shared: &Shared, request: &Request) -> Answer {
         (Some(Endpoint::Revoke), "POST") => revoke(&mut state, request),
         (Some(Endpoint::Device), "POST") => device::start(&mut state, request),
         (Some(Endpoint::Activate), "GET") => device::activate_page(),
+        (Some(Endpoint::Helix), _) => helix::helix(&state, request),
         _ => Answer::error(404, "not found"),
     }
 }
