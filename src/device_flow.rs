@@ -113,6 +113,7 @@ impl DeviceFlow<'_> {
                 } else {
                     Error::LoginTimedOut {
                         after: self.settings.timeout,
+                        redirect_url: None,
                     }
                 });
             }

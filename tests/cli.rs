@@ -436,7 +436,7 @@ fn timeout_bounds_the_login_and_its_error_names_the_option() {
     assert_eq!(output.status.code(), Some(1), "{}", describe(&output));
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(
-        stderr.contains("no login was completed within 1 s")
+        stderr.contains("no login came back within 1 s")
             && stderr.contains("allow more time with --timeout"),
         "{}",
         describe(&output)
