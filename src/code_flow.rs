@@ -9,7 +9,7 @@ use std::io;
 use crate::Error;
 use crate::app::{App, DEFAULT_REDIRECT_URL, Redirect};
 use crate::listener::{Callback, ListenOn, Listener};
-use crate::login::{LoginSettings, open_in_browser};
+use crate::login::{LoginSettings, Screen, open_in_browser};
 use crate::oauth::{Client, Grant};
 use crate::scope::require;
 use crate::secret::CsrfState;
@@ -53,7 +53,7 @@ pub(crate) fn run(
     // A scoped thread: a text-mode browser blocks until it exits, and the listener must answer
     // it meanwhile; the scope ends with `run`, so no thread outlives the login.
     std::thread::scope(|scope| {
-        scope.spawn(|| show(&url, settings));
+        scope.spawn(|| show(&url, settings, redirect.port));
         // The listener reports Twitch's `error=invalid_scope` without knowing the scopes; here
         // they are known, so the error can name the one refused.
         let callback = listener
@@ -111,18 +111,31 @@ impl CodeFlow<'_> {
     }
 }
 
-/// Opens the browser where allowed, then shows the URL anyway (to `on_url`, or on stderr): a
-/// browser that was launched may show nothing (a headless machine, a browser on another
+/// Opens the browser where allowed and where it can be seen, then shows the URL anyway (to
+/// `on_url`, or on stderr): a browser that was launched may show nothing (a browser on another
 /// display, a `$BROWSER` that does nothing), and the user must still be able to log in. `gh`,
-/// `gcloud` and Twitch's own CLI do the same.
-fn show(url: &str, settings: &LoginSettings<'_>) {
-    let opened = open_in_browser(url, settings.open_browser);
+/// `gcloud` and Twitch's own CLI do the same. With no display here, no browser is launched, and
+/// the URL comes with how the login can still come back (`redirect_port`: over SSH, forwarded).
+fn show(url: &str, settings: &LoginSettings<'_>, redirect_port: u16) {
+    let screen = Screen::here();
+    let opened = open_in_browser(url, settings.open_browser, screen);
+    let hint = screen.hint(redirect_port);
     match settings.on_url {
-        Some(on_url) => on_url(url),
+        Some(on_url) => {
+            if let Some(hint) = &hint {
+                log::warn!("twitch-auth: {hint}");
+            }
+            on_url(url)
+        }
         None if opened => {
             eprintln!("Opened the Twitch login in your browser; if nothing opened, visit: {url}")
         }
-        None => eprintln!("To log in to Twitch, open this URL in a browser:\n{url}"),
+        None => match hint {
+            Some(hint) => {
+                eprintln!("To log in to Twitch, open this URL in a browser:\n{url}\n{hint}")
+            }
+            None => eprintln!("To log in to Twitch, open this URL in a browser:\n{url}"),
+        },
     }
 }
 
