@@ -264,7 +264,10 @@ impl Helper {
     /// Shows the login URL in your own UI instead of on stderr. It is called at every browser
     /// login, also after a browser was opened (after the attempt): a browser that was launched
     /// may show nothing, so the user must always be able to open the URL themselves. The callback
-    /// runs on a helper thread while the login is waited for, so it must return promptly.
+    /// runs on a helper thread while the login is waited for, so it must return promptly. Where
+    /// no browser can be seen (see [`open_browser`](Self::open_browser)), the hint that stderr
+    /// would show goes to the `log` crate as a warning; [`opens_browser`](Self::opens_browser)
+    /// tells your UI the same.
     ///
     /// Defaults to none: the URL is printed to stderr, after "Opened the Twitch login in your
     /// browser; if nothing opened, visit:" when a browser was opened.
