@@ -8,8 +8,8 @@
 //!
 //! 1. The first `bind()` finds no token file and logs in. The login page opens in your browser,
 //!    and its URL is shown. When no login has come back 5 s after a browser was opened (one that
-//!    shows nothing, or none at all), or when no browser was tried, the example follows the URL
-//!    itself, as a browser would.
+//!    shows nothing, or none at all), the example follows the URL itself, as a browser would; at
+//!    once when no browser was tried (`--no-browser`, or no display on Linux).
 //! 2. The second `bind()` reuses the stored token.
 //! 3. The fake expires the token early (the file still says it is valid): the third `bind()`
 //!    validates it, hears 401, and refreshes it. Each step prints the requests it made and why.
@@ -35,9 +35,7 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
     // Any free port will do for the fake, which accepts every redirect URL; on 127.0.0.1, since
     // the port was found free there (`localhost` would listen on [::1] too).
     let port = TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
-    // Without the `browser` feature, bind() opens no browser whatever it is told.
-    let try_browser =
-        cfg!(feature = "browser") && !std::env::args().any(|arg| arg == "--no-browser");
+    let no_browser = std::env::args().any(|arg| arg == "--no-browser");
 
     let watched = Arc::clone(&fake);
     let helper = Helper::new([Scope::ChatRead, Scope::ChatEdit])
@@ -47,7 +45,11 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
         .redirect_url(format!("http://127.0.0.1:{port}"))
         .path(&path)
         .login_timeout(Duration::from_secs(60))
-        .open_browser(try_browser)
+        .open_browser(!no_browser);
+    // No browser without the `browser` feature, with --no-browser, or where none could be seen
+    // (Linux without a display): then nothing is waited for.
+    let try_browser = helper.opens_browser();
+    let helper = helper
         // Called at every browser login, also after a browser was opened.
         .on_url(move |url| {
             eprintln!("login URL: {url}");

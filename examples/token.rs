@@ -271,11 +271,9 @@ fn message(err: &Error) -> String {
              holding it, or register another redirect URL than {redirect_url} in the Twitch \
              developer console and pass it with --redirect-url, or log in with --device"
         ),
-        Error::LoginTimedOut { after } => format!(
-            "no login was completed within {} s; run again and finish the login, or allow more \
-             time with --timeout",
-            after.as_secs()
-        ),
+        Error::LoginTimedOut { .. } => err
+            .to_string()
+            .replace("Helper::login_timeout", "--timeout"),
         Error::LockTimedOut { path, after } => format!(
             "another process held the token file's lock {} for more than {} s (it may be stopped \
              or hung); nothing was changed, run again when it has finished",

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use crate::Error;
 use crate::app::App;
-use crate::login::{LoginSettings, open_in_browser};
+use crate::login::{LoginSettings, Screen, open_in_browser};
 use crate::oauth::{Client, DeviceStart, Grant, Poll};
 use crate::unknown_scope::name_refused_scope;
 
@@ -113,6 +113,7 @@ impl DeviceFlow<'_> {
                 } else {
                     Error::LoginTimedOut {
                         after: self.settings.timeout,
+                        redirect_url: None,
                     }
                 });
             }
@@ -130,7 +131,9 @@ impl DeviceFlow<'_> {
 
     /// Opens the verification page where allowed, and shows the code (callback, or stderr).
     fn show(&self, code: &DeviceCode) {
-        let opened = open_in_browser(code.verification_uri(), self.settings.open_browser);
+        // The code can be entered on any device: without a display here, nothing is launched.
+        let screen = Screen::here();
+        let opened = open_in_browser(code.verification_uri(), self.settings.open_browser, screen);
         match self.settings.on_device_code {
             Some(on_code) => on_code(code),
             None => eprintln!(

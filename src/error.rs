@@ -167,10 +167,15 @@ pub enum Error {
         /// Twitch's `error_description`.
         description: String,
     },
-    /// No login was completed before the deadline.
+    /// No login was completed before the deadline. For the browser login, the message names
+    /// the likely causes in order: the Twitch page showed an error (the client id or the
+    /// redirect URL is not registered for the app: Twitch then sends the browser to the app's
+    /// first registered URL, and nothing comes back), or no page opened.
     LoginTimedOut {
         /// How long the login was waited for.
         after: Duration,
+        /// The redirect URL the browser login waited on; `None` for a device login.
+        redirect_url: Option<String>,
     },
     /// Twitch refused a requested scope as invalid (misspelled, or one it no longer grants),
     /// at the login page or when the device login started. Nothing was granted and the token
@@ -400,7 +405,13 @@ impl Error {
                 error: error.clone(),
                 description: description.clone(),
             },
-            Error::LoginTimedOut { after } => Error::LoginTimedOut { after: *after },
+            Error::LoginTimedOut {
+                after,
+                redirect_url,
+            } => Error::LoginTimedOut {
+                after: *after,
+                redirect_url: redirect_url.clone(),
+            },
             Error::InvalidScope { scope } => Error::InvalidScope {
                 scope: scope.clone(),
             },
@@ -551,7 +562,8 @@ impl fmt::Display for Error {
             }
             Error::Denied { description } => write!(
                 f,
-                "the login was declined at Twitch ({description}); run again and choose Authorize"
+                "log in again, and choose Authorize at Twitch: the login was declined \
+                 ({description})"
             ),
             Error::RedirectMismatch { redirect_url } => write!(
                 f,
@@ -561,10 +573,28 @@ impl fmt::Display for Error {
             Error::LoginFailed { error, description } => {
                 write!(f, "the Twitch login failed: {error} ({description})")
             }
-            Error::LoginTimedOut { after } => write!(
+            // The person at the keyboard first, then the causes in the order they are likely,
+            // then the developer's setting.
+            Error::LoginTimedOut {
+                after,
+                redirect_url: Some(redirect_url),
+            } => write!(
                 f,
-                "no login was completed within {} s; run again and finish the login in the \
-                 browser, or allow more time with Helper::login_timeout",
+                "log in again, and finish in the browser: no login came back within {} s; if \
+                 the Twitch page showed an error, the app's client id or its redirect URL \
+                 {redirect_url} is not registered for the app (add the URL, exactly as written, \
+                 to the app's OAuth Redirect URLs in the Twitch developer console); if no page \
+                 opened, open the login URL shown yourself; allow more time with \
+                 Helper::login_timeout",
+                after.as_secs()
+            ),
+            Error::LoginTimedOut {
+                after,
+                redirect_url: None,
+            } => write!(
+                f,
+                "log in again, and enter the code sooner: no login came back within {} s; allow \
+                 more time with Helper::login_timeout",
                 after.as_secs()
             ),
             Error::InvalidScope { scope } => {
@@ -657,8 +687,8 @@ impl fmt::Display for Error {
             ),
             Error::DeviceCodeExpired { after } => write!(
                 f,
-                "the device code expired after {} s without being entered; run again and enter \
-                 the new code in time",
+                "log in again, and enter the new code in time: the code expired after {} s \
+                 without being entered",
                 after.as_secs()
             ),
             Error::InvalidAppSetting { reason, .. } => {
@@ -807,6 +837,17 @@ mod tests {
             },
             Error::LoginTimedOut {
                 after: Duration::from_secs(300),
+                redirect_url: Some("http://localhost:17563".to_owned()),
+            },
+            Error::LoginTimedOut {
+                after: Duration::from_secs(300),
+                redirect_url: None,
+            },
+            Error::DeviceCodeExpired {
+                after: Duration::from_secs(1800),
+            },
+            Error::Denied {
+                description: "The user denied you access".to_owned(),
             },
             Error::MissingScopes {
                 missing: vec![Scope::ChatEdit],
@@ -834,6 +875,56 @@ mod tests {
             assert!(!text.ends_with('.'), "{text}");
             assert!(!text.starts_with(char::is_uppercase), "{text}");
         }
+    }
+
+    /// The messages a player may read say first what to do, in words for them; what happened
+    /// comes after the colon, and the developer's setting last.
+    #[test]
+    fn login_messages_say_first_what_the_person_should_do() {
+        let browser = Error::LoginTimedOut {
+            after: Duration::from_secs(300),
+            redirect_url: Some("http://localhost:17563".to_owned()),
+        };
+        let device = Error::LoginTimedOut {
+            after: Duration::from_secs(300),
+            redirect_url: None,
+        };
+        let expired = Error::DeviceCodeExpired {
+            after: Duration::from_secs(1800),
+        };
+        let denied = Error::Denied {
+            description: "The user denied you access".to_owned(),
+        };
+        let cases = [
+            (&browser, "log in again, and finish in the browser"),
+            (&device, "log in again, and enter the code sooner"),
+            (&expired, "log in again, and enter the new code in time"),
+            (&denied, "log in again, and choose Authorize at Twitch"),
+        ];
+        for (err, first) in cases {
+            let text = err.to_string();
+            let sentence = text.split([':', ';']).next().unwrap_or_default();
+            assert_eq!(sentence, first, "{text}");
+            let developer = text.find("Helper::").unwrap_or(text.len());
+            assert!(developer > text.find(':').unwrap_or(0), "{text}");
+        }
+        // The browser login's causes, in order: an error page (naming the URL to register),
+        // then no page at all, then the setting.
+        let text = browser.to_string();
+        let at = |part: &str| {
+            text.find(part)
+                .unwrap_or_else(|| panic!("{part:?} in {text}"))
+        };
+        assert!(
+            at("showed an error") < at("http://localhost:17563"),
+            "{text}"
+        );
+        assert!(
+            at("http://localhost:17563") < at("no page opened"),
+            "{text}"
+        );
+        assert!(at("no page opened") < at("Helper::login_timeout"), "{text}");
+        assert!(!device.to_string().contains("redirect URL"), "{device}");
     }
 
     #[test]

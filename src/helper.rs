@@ -14,7 +14,7 @@ use crate::code_flow::UrlCallback;
 use crate::device_flow::DeviceCallback;
 use crate::error::BoxError;
 use crate::keeper::{Fresh, Keeper, RefreshCallback};
-use crate::login::{Login, LoginContext, LoginSettings};
+use crate::login::{Login, LoginContext, LoginSettings, Screen};
 use crate::oauth::{Client, Validation};
 use crate::pacing::Backoff;
 use crate::redirect::Pages;
@@ -236,16 +236,41 @@ impl Helper {
     /// Whether the browser login opens the login page in the user's browser. Either way the URL
     /// also goes to [`on_url`](Self::on_url), or to stderr, since a browser may show nothing.
     ///
+    /// On Linux and the BSDs, no browser is launched where none could be seen: no `DISPLAY`,
+    /// no `WAYLAND_DISPLAY` and no `BROWSER` (outside WSL). The URL on stderr then comes with a
+    /// hint to the [device flow](Self::device_flow), and in an SSH session with how to forward
+    /// the redirect's port ([`opens_browser`](Self::opens_browser) tells which).
+    ///
     /// Defaults to `true` (with the default feature `browser`).
     pub fn open_browser(mut self, yes: bool) -> Self {
         self.open_browser = yes;
         self
     }
 
+    /// Whether a login by this helper would launch a browser here and now: the feature
+    /// `browser` is on, [`open_browser`](Self::open_browser) allows it, the login is the
+    /// browser or device login, and the browser could be seen (on Linux and the BSDs: a
+    /// `DISPLAY`, a `WAYLAND_DISPLAY` or a `BROWSER`, or WSL). An app with its own
+    /// [`on_url`](Self::on_url) can tell from it whether to say "a browser opened".
+    ///
+    /// ```
+    /// let helper = twitch_auth::Helper::new(["chat:read"]).open_browser(false);
+    /// assert!(!helper.opens_browser());
+    /// ```
+    pub fn opens_browser(&self) -> bool {
+        cfg!(feature = "browser")
+            && self.open_browser
+            && matches!(self.login, Login::Browser | Login::Device)
+            && Screen::here() == Screen::Here
+    }
+
     /// Shows the login URL in your own UI instead of on stderr. It is called at every browser
     /// login, also after a browser was opened (after the attempt): a browser that was launched
     /// may show nothing, so the user must always be able to open the URL themselves. The callback
-    /// runs on a helper thread while the login is waited for, so it must return promptly.
+    /// runs on a helper thread while the login is waited for, so it must return promptly. Where
+    /// no browser can be seen (see [`open_browser`](Self::open_browser)), the hint that stderr
+    /// would show goes to the `log` crate as a warning; [`opens_browser`](Self::opens_browser)
+    /// tells your UI the same.
     ///
     /// Defaults to none: the URL is printed to stderr, after "Opened the Twitch login in your
     /// browser; if nothing opened, visit:" when a browser was opened.

@@ -113,7 +113,10 @@ impl Listener {
         thread::scope(|scope| {
             let result = loop {
                 if deadline.is_some_and(|deadline| Instant::now() >= deadline) {
-                    break Err(Error::LoginTimedOut { after: timeout });
+                    break Err(Error::LoginTimedOut {
+                        after: timeout,
+                        redirect_url: Some(self.redirect_url.clone()),
+                    });
                 }
                 let mut accepted = false;
                 // Nobody waiting to connect, or the OS is out of something (file descriptors):

@@ -190,3 +190,57 @@ fn listen_addr_wins_over_the_redirect_url() {
 
     logged_in(&t, result, || join(&visit));
 }
+
+/// `http://localhost` (port 80) where this process may not listen on it (Unix, not root): an
+/// invalid setting naming a port that works, before the login URL is shown or a browser opened.
+/// Where port 80 can be bound (root, Windows), the refusal cannot happen: the login on port 80
+/// is checked to work instead.
+#[test]
+fn a_redirect_url_on_a_port_this_process_may_not_bind_is_refused_before_anything_is_shown() {
+    match TcpListener::bind(("127.0.0.1", 80)) {
+        Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => {}
+        Ok(probe) => {
+            drop(probe);
+            let who = match support::effective_uid() {
+                Some(0) => "running as root",
+                _ => "this system lets this process listen on port 80",
+            };
+            support::say(&format!(
+                "skipped: {who}, so port 80 is not refused; checking that the login works there"
+            ));
+            let t = Setup::new();
+            let result = t.helper(&CHAT).redirect_url("http://localhost").bind();
+            logged_in(&t, result, || t.page());
+            return;
+        }
+        Err(e) => {
+            support::say(&format!("skipped: port 80 cannot be probed: {e}"));
+            return;
+        }
+    }
+    let t = Setup::new();
+    let shown = Arc::new(AtomicBool::new(false));
+    let shown_in = shown.clone();
+
+    let err = t
+        .bare_helper(&CHAT)
+        .redirect_url("http://localhost")
+        .on_url(move |_| shown_in.store(true, Ordering::SeqCst))
+        .bind()
+        .unwrap_err();
+
+    match &err {
+        Error::InvalidSetting { setting, .. } => assert_eq!(*setting, "redirect_url", "{err}"),
+        other => panic!("expected InvalidSetting, got {other:?}"),
+    }
+    let text = err.to_string();
+    assert!(
+        text.contains("http://localhost needs port 80")
+            && text.contains("above 1024")
+            && text.contains("http://localhost:17563")
+            && text.contains("register that URL"),
+        "{text}"
+    );
+    assert!(!shown.load(Ordering::SeqCst), "the login URL was shown");
+    assert!(t.requests().is_empty(), "{:?}", t.requests());
+}

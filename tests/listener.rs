@@ -106,6 +106,45 @@ fn redirect_mismatch_names_the_url_to_register() {
     assert!(t.page().body().contains("redirect_uri does not match"));
 }
 
+/// A login page that shows an error and sends nothing back (at Twitch a redirect URL it does
+/// not know, whose browser goes to the app's first registered URL; an unknown client id is
+/// found before the login now, by the credential check): the timeout names that cause first,
+/// with the URL to register, then "no page opened".
+#[test]
+fn an_error_page_that_sends_nothing_back_ends_in_a_timeout_naming_the_causes() {
+    let t = Setup::new();
+    let error_page =
+        r#"{"status":400,"message":"Parameter redirect_uri does not match registered URI"}"#;
+    t.fake.fail(
+        twitch_auth::mock::Endpoint::Authorize,
+        Fault::json(400, error_page),
+    );
+
+    let err = t
+        .helper(&CHAT)
+        .login_timeout(Duration::from_secs(1))
+        .bind()
+        .unwrap_err();
+
+    let page = t.page();
+    assert_eq!(page.status(), 400, "the fake's error page: {page:?}");
+    match &err {
+        Error::LoginTimedOut { redirect_url, .. } => {
+            assert_eq!(redirect_url.as_deref(), Some(t.redirect_url().as_str()))
+        }
+        other => panic!("expected LoginTimedOut, got {other:?}"),
+    }
+    let text = err.to_string();
+    let at = |part: &str| {
+        text.find(part)
+            .unwrap_or_else(|| panic!("{part:?} in {text}"))
+    };
+    assert!(at("log in again") < at("showed an error"), "{text}");
+    assert!(at("showed an error") < at(&t.redirect_url()), "{text}");
+    assert!(at(&t.redirect_url()) < at("no page opened"), "{text}");
+    assert!(t.file_bytes().is_none(), "nothing was saved");
+}
+
 #[test]
 fn nobody_logging_in_ends_at_the_deadline_and_frees_the_port() {
     let t = Setup::new();

@@ -607,3 +607,9 @@ pub fn app_token_builder(fake: &FakeTwitch) -> twitch_auth::AppTokenBuilder {
         .auth_base_url(fake.url())
         .http_timeout(Duration::from_secs(1))
 }
+
+/// A line on stderr that the test harness shows even for a passing test (it captures only
+/// `eprintln!`), so that a skip is never silent.
+pub fn say(line: &str) {
+    let _ = writeln!(std::io::stderr(), "{line}");
+}
