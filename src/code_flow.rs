@@ -62,7 +62,7 @@ pub(crate) fn run(
         // The listener reports Twitch's `error=invalid_scope` without knowing the scopes; here
         // they are known, so the error can name the one refused.
         let callback = listener
-            .wait(&state, settings.timeout)
+            .wait(&state, settings.timeout, settings.cancel)
             .map_err(|err| name_refused_scope(err, settings.scopes))?;
         let grant = flow.exchange(&callback);
         callback.answer(grant.as_ref().map(|_| ()));
@@ -187,6 +187,7 @@ mod tests {
     #[test]
     fn a_port_below_1024_that_may_not_be_bound_names_the_setting_to_change() {
         let pages = Pages::default();
+        let watch = crate::CancelLogin::default().watch();
         let settings = |redirect_url, listen_addr| LoginSettings {
             scopes: &[],
             redirect_url,
@@ -197,6 +198,7 @@ mod tests {
             force_verify: true,
             timeout: Duration::from_secs(1),
             pages: &pages,
+            cancel: &watch,
         };
         let listen = |port: u16, kind: io::ErrorKind| Error::Listen {
             addr: SocketAddr::from(([127, 0, 0, 1], port)),

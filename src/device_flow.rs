@@ -107,7 +107,9 @@ impl DeviceFlow<'_> {
                 // An interval too long for the clock (2^64 s) ends after any deadline.
                 && now.checked_add(interval).is_none_or(|next| next > deadline)
             {
-                std::thread::sleep(deadline.saturating_duration_since(now));
+                self.settings
+                    .cancel
+                    .sleep(deadline.saturating_duration_since(now))?;
                 return Err(if code_life <= self.settings.timeout {
                     Error::DeviceCodeExpired { after: code_life }
                 } else {
@@ -117,7 +119,7 @@ impl DeviceFlow<'_> {
                     }
                 });
             }
-            std::thread::sleep(interval);
+            self.settings.cancel.sleep(interval)?;
             match self.client.poll_device(self.app, &start.device_code)? {
                 Poll::Granted(grant) => return Ok(grant),
                 Poll::Pending => {}
@@ -172,6 +174,7 @@ mod tests {
             force_verify: true,
             timeout: Duration::MAX,
             pages: &crate::redirect::Pages::default(),
+            cancel: &crate::CancelLogin::default().watch(),
         };
         run(&app, &client, &settings)
     }

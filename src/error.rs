@@ -247,6 +247,9 @@ pub enum Error {
     /// No stored token could be used, and the helper may not log in
     /// ([`Helper::no_login`](crate::Helper::no_login)). Nothing was opened or written.
     LoginDisabled,
+    /// The login was cancelled with [`CancelLogin::cancel`](crate::CancelLogin::cancel) (the
+    /// person clicked Cancel). Nothing was saved.
+    LoginCancelled,
     /// The device code expired before the user entered it.
     DeviceCodeExpired {
         /// How long the code was valid.
@@ -450,6 +453,7 @@ impl Error {
             },
             Error::LoginRequired => Error::LoginRequired,
             Error::LoginDisabled => Error::LoginDisabled,
+            Error::LoginCancelled => Error::LoginCancelled,
             Error::DeviceCodeExpired { after } => Error::DeviceCodeExpired { after: *after },
             Error::InvalidAppSetting { setting, reason } => Error::InvalidAppSetting {
                 setting,
@@ -679,6 +683,10 @@ impl fmt::Display for Error {
             Error::Store { source } => write!(f, "the token store failed: {source}"),
             Error::LoginRequired => f.write_str(
                 "Twitch rejects the token and its refresh token: the user must log in again",
+            ),
+            Error::LoginCancelled => f.write_str(
+                "log in again when you are ready: the login was cancelled (CancelLogin::cancel), \
+                 and nothing was saved",
             ),
             Error::LoginDisabled => f.write_str(
                 "no usable stored token, and this program may not log in (Helper::no_login): \

@@ -10,6 +10,7 @@ use std::time::{Duration, SystemTime};
 use crate::app::{
     App, DEFAULT_REDIRECT_URL, MAX_HTTP_TIMEOUT, MAX_WAIT, Redirect, TWITCH_AUTH_BASE_URL,
 };
+use crate::cancel::Watch;
 use crate::code_flow::UrlCallback;
 use crate::device_flow::DeviceCallback;
 use crate::error::BoxError;
@@ -20,8 +21,8 @@ use crate::pacing::Backoff;
 use crate::redirect::Pages;
 use crate::scope;
 use crate::{
-    ClientSecret, DeviceCode, Error, FileStore, Outcome, RefreshToken, Scope, StoredToken,
-    TokenPair, TokenStore, UserToken,
+    CancelLogin, ClientSecret, DeviceCode, Error, FileStore, Outcome, RefreshToken, Scope,
+    StoredToken, TokenPair, TokenStore, UserToken,
 };
 
 /// Gets a Twitch user token with the given scopes: reused, refreshed or newly generated.
@@ -78,6 +79,8 @@ pub struct Helper {
     validate_interval: Duration,
     backoff: Backoff,
     login: Login,
+    /// Shared by clones: a cancel ends the logins of their binds in progress.
+    cancel: CancelLogin,
     /// One HTTP agent per helper, made at the first `bind()` (its pool is reused after that).
     client: OnceLock<Client>,
 }
@@ -111,6 +114,7 @@ impl Helper {
             validate_interval: Duration::from_secs(60 * 60),
             backoff: Backoff::default(),
             login: Login::Browser,
+            cancel: CancelLogin::default(),
             client: OnceLock::new(),
         }
     }
@@ -337,9 +341,10 @@ impl Helper {
     }
 
     /// Gets new tokens your own way (a UI of your own, a headless setup) instead of the browser
-    /// login. The closure returns a [`TokenPair`] (or anything that converts into one, such as
-    /// a pair minted by `mock::FakeTwitch`), or an error: `?` takes any error type, and a string
-    /// will do (`Err("the user closed the window".into())`). `bind()` checks the pair is not empty, saves it, then validates it and checks its
+    /// login. The closure returns a [`TokenPair`] (a pair minted by `mock::FakeTwitch` is one),
+    /// or an error: `?` takes any error type, and a string will do
+    /// (`Err("the user closed the window".into())`, also in a closure that returns nothing
+    /// else). `bind()` checks the pair is not empty, saves it, then validates it and checks its
     /// scopes. It must be `'static`: share state with it through an `Arc`.
     ///
     /// ```no_run
@@ -367,14 +372,11 @@ impl Helper {
     /// ```
     ///
     /// Defaults to the browser login (authorization-code flow).
-    pub fn generator<F, P>(mut self, generator: F) -> Self
+    pub fn generator<F>(mut self, generator: F) -> Self
     where
-        F: Fn(&LoginContext<'_>, &[Scope]) -> Result<P, BoxError> + Send + Sync + 'static,
-        P: Into<TokenPair>,
+        F: Fn(&LoginContext<'_>, &[Scope]) -> Result<TokenPair, BoxError> + Send + Sync + 'static,
     {
-        self.login = Login::Custom(Arc::new(move |context, scopes| {
-            generator(context, scopes).map(Into::into)
-        }));
+        self.login = Login::Custom(Arc::new(generator));
         self
     }
 
@@ -463,6 +465,19 @@ impl Helper {
         self
     }
 
+    /// A handle that cancels this helper's login from another thread (a Cancel button): the
+    /// browser or device login of a `bind()` in progress ends within about 100 ms with
+    /// [`Error::LoginCancelled`], and nothing is saved. Clones of the helper share it.
+    ///
+    /// ```
+    /// let helper = twitch_auth::Helper::new(["chat:read"]);
+    /// let cancel = helper.cancel_handle(); // Clone + Send + Sync: give it to the UI
+    /// # let _ = cancel;
+    /// ```
+    pub fn cancel_handle(&self) -> CancelLogin {
+        self.cancel.clone()
+    }
+
     /// How long a [`UserToken`] waits after a failed refresh or validation before it asks
     /// Twitch again: `first` after the first failure, doubling with each failure in a row up to
     /// `max`, and at least as long as a `Retry-After` the server sent (up to 10 minutes).
@@ -521,6 +536,8 @@ impl Helper {
     /// which never starts a login ([`Error::is_transient`]); a login that failed or was
     /// declined. See [`Error`].
     pub fn bind(&self) -> Result<UserToken, Error> {
+        // A cancel from before this bind is for another one.
+        let cancel = self.cancel.watch();
         crate::unknown_scope::warn_unknown(&self.scopes);
         let keeper = self.keeper()?;
         let stored_before = match self.reuse_or_refresh(&keeper)? {
@@ -544,7 +561,7 @@ impl Helper {
         );
         let token = self
             .login
-            .run(&keeper.app, &keeper.client, &self.login_settings())?;
+            .run(&keeper.app, &keeper.client, &self.login_settings(&cancel))?;
         // The pair is saved before any further request: a failed validation must not lose a
         // pair the user just consented to. What it displaces is read under the lock, now.
         let (fresh, displaced, lock) = match keeper.store.lock() {
@@ -677,7 +694,7 @@ impl Helper {
         }
     }
 
-    fn login_settings(&self) -> LoginSettings<'_> {
+    fn login_settings<'a>(&'a self, cancel: &'a Watch) -> LoginSettings<'a> {
         LoginSettings {
             scopes: &self.scopes,
             redirect_url: &self.redirect_url,
@@ -688,6 +705,7 @@ impl Helper {
             force_verify: self.force_verify,
             timeout: self.login_timeout,
             pages: &self.pages,
+            cancel,
         }
     }
 }

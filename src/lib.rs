@@ -113,6 +113,7 @@
 mod app;
 mod app_token;
 mod app_token_builder;
+mod cancel;
 mod code_flow;
 mod data_dir;
 mod device_flow;
@@ -145,6 +146,7 @@ pub mod mock;
 
 pub use app_token::AppToken;
 pub use app_token_builder::AppTokenBuilder;
+pub use cancel::CancelLogin;
 pub use device_flow::DeviceCode;
 pub use error::{BoxError, Error, FileAction, Step};
 pub use file_store::FileStore;

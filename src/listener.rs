@@ -18,6 +18,7 @@ use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, Instant};
 
+use crate::cancel::Watch;
 use crate::http1::{self, Head, RequestLine};
 use crate::redirect::{Pages, Verdict, judge, missing_scopes_page, missing_scopes_text, page};
 use crate::secret::{AuthCode, CsrfState};
@@ -104,7 +105,12 @@ impl Listener {
     /// An `error=` redirect with our state is answered with an error page and returned as the
     /// matching [`Error`]; a code is returned with its connection still open, so the browser is
     /// told whether the login worked only once the code has been exchanged.
-    pub(crate) fn wait(&self, state: &CsrfState, timeout: Duration) -> Result<Callback, Error> {
+    pub(crate) fn wait(
+        &self,
+        state: &CsrfState,
+        timeout: Duration,
+        cancel: &Watch,
+    ) -> Result<Callback, Error> {
         // `Instant + Duration` panics past the clock's range; a deadline that far is none.
         let deadline = Instant::now().checked_add(timeout);
         let (found, results) = mpsc::channel::<Found>();
@@ -112,6 +118,9 @@ impl Listener {
         let active = AtomicUsize::new(0);
         thread::scope(|scope| {
             let result = loop {
+                if cancel.is_cancelled() {
+                    break Err(Error::LoginCancelled);
+                }
                 if deadline.is_some_and(|deadline| Instant::now() >= deadline) {
                     break Err(Error::LoginTimedOut {
                         after: timeout,
@@ -318,6 +327,7 @@ mod tests {
     use std::io::{Read, Write};
 
     use super::*;
+    use crate::CancelLogin;
 
     #[test]
     fn only_a_missing_ipv6_loopback_skips_it() {
@@ -378,7 +388,9 @@ mod tests {
             page
         });
 
-        let callback = listener.wait(&state, Duration::MAX).unwrap();
+        let callback = listener
+            .wait(&state, Duration::MAX, &CancelLogin::default().watch())
+            .unwrap();
 
         assert_eq!(callback.code.secret(), "c0de");
         callback.answer(Ok(()));

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::app::App;
+use crate::cancel::Watch;
 use crate::code_flow::{self, UrlCallback};
 use crate::device_flow::{self, DeviceCallback};
 use crate::error::BoxError;
@@ -74,6 +75,8 @@ pub(crate) struct LoginSettings<'a> {
     pub(crate) force_verify: bool,
     pub(crate) timeout: Duration,
     pub(crate) pages: &'a Pages,
+    /// The bind's cancel handle: every wait for the person looks at it.
+    pub(crate) cancel: &'a Watch,
 }
 
 /// What a custom [generator](crate::Helper::generator) may need to know about the app.
@@ -81,6 +84,7 @@ pub(crate) struct LoginSettings<'a> {
 pub struct LoginContext<'a> {
     app: &'a App,
     redirect_url: &'a str,
+    cancel: &'a Watch,
 }
 
 impl LoginContext<'_> {
@@ -99,6 +103,13 @@ impl LoginContext<'_> {
         self.redirect_url
     }
 
+    /// Whether the login was cancelled ([`CancelLogin::cancel`](crate::CancelLogin::cancel))
+    /// since `bind()` started: a generator that waits for a person should then return
+    /// `Err(Error::LoginCancelled.into())`.
+    pub fn is_cancelled(&self) -> bool {
+        self.cancel.is_cancelled()
+    }
+
     /// The auth server's base URL, ending with `/` (`https://id.twitch.tv/oauth2/` by default).
     pub fn auth_base_url(&self) -> &str {
         &self.app.base_url
@@ -114,11 +125,13 @@ impl Login {
         client: &Client,
         settings: &LoginSettings<'_>,
     ) -> Result<StoredToken, Error> {
+        settings.cancel.check()?; // cancelled before the login began
         let (grant, step) = match self {
             Login::Custom(generator) => {
                 let context = LoginContext {
                     app,
                     redirect_url: settings.redirect_url,
+                    cancel: settings.cancel,
                 };
                 let pair = generator(&context, settings.scopes).map_err(generator_error)?;
                 let (access, refresh) = checked(pair)?;

@@ -210,3 +210,20 @@ fn on_url_takes_the_fakes_browser_as_it_is() {
         .unwrap();
     assert_eq!(token.outcome(), Outcome::Generated);
 }
+
+/// A daemon's generator that never logs in, as the docs show it: a closure that returns only
+/// `Err("...".into())` compiles (it was E0283 while the generator was generic over its pair).
+#[test]
+fn a_generator_that_only_fails_compiles_and_says_why() {
+    let t = Setup::new();
+    let err = t
+        .bare_helper(&CHAT)
+        .generator(|_, _| Err("log in with the launcher first".into()))
+        .bind()
+        .unwrap_err();
+    assert!(matches!(err, Error::Generator { .. }), "{err:?}");
+    assert!(
+        err.to_string().contains("log in with the launcher first"),
+        "{err}"
+    );
+}

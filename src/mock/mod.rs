@@ -539,25 +539,10 @@ impl Drop for FakeTwitch {
     }
 }
 
-/// A user token pair minted by [`FakeTwitch::grant`].
-#[derive(Clone, Debug, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct Grant {
-    /// The access token, for `Authorization: OAuth <token>` or your app's token file.
-    pub access_token: String,
-    /// The refresh token. Like the fake's others, it contains `+`, `/`, `=` and `%`.
-    pub refresh_token: String,
-}
-
-/// What a generator returns: a pair minted by the fake is one.
-impl From<Grant> for crate::TokenPair {
-    fn from(grant: Grant) -> Self {
-        crate::TokenPair {
-            access_token: grant.access_token,
-            refresh_token: grant.refresh_token,
-        }
-    }
-}
+/// A user token pair minted by [`FakeTwitch::grant`]: a [`TokenPair`](crate::TokenPair), what
+/// a [generator](crate::Helper::generator) returns (its refresh token, like the fake's others,
+/// contains `+`, `/`, `=` and `%`).
+pub type Grant = crate::TokenPair;
 
 #[cfg(test)]
 mod tests {
