@@ -250,6 +250,13 @@ pub enum Error {
     /// The login was cancelled with [`CancelLogin::cancel`](crate::CancelLogin::cancel) (the
     /// person clicked Cancel). Nothing was saved.
     LoginCancelled,
+    /// Another program (or thread) was logging in to the same store for the whole login
+    /// timeout: one login at a time per store, so this one waited for it instead of asking the
+    /// person twice. Trying again later may work.
+    LoginElsewhere {
+        /// How long it waited ([`Helper::login_timeout`](crate::Helper::login_timeout)).
+        after: Duration,
+    },
     /// The device code expired before the user entered it.
     DeviceCodeExpired {
         /// How long the code was valid.
@@ -312,7 +319,8 @@ impl Error {
         match self {
             Error::Unreachable { .. }
             | Error::InvalidResponse { .. }
-            | Error::LockTimedOut { .. } => true,
+            | Error::LockTimedOut { .. }
+            | Error::LoginElsewhere { .. } => true,
             Error::Status { status, .. } => *status >= 500 || *status == 429,
             _ => false,
         }
@@ -454,6 +462,7 @@ impl Error {
             Error::LoginRequired => Error::LoginRequired,
             Error::LoginDisabled => Error::LoginDisabled,
             Error::LoginCancelled => Error::LoginCancelled,
+            Error::LoginElsewhere { after } => Error::LoginElsewhere { after: *after },
             Error::DeviceCodeExpired { after } => Error::DeviceCodeExpired { after: *after },
             Error::InvalidAppSetting { setting, reason } => Error::InvalidAppSetting {
                 setting,
@@ -683,6 +692,12 @@ impl fmt::Display for Error {
             Error::Store { source } => write!(f, "the token store failed: {source}"),
             Error::LoginRequired => f.write_str(
                 "Twitch rejects the token and its refresh token: the user must log in again",
+            ),
+            Error::LoginElsewhere { after } => write!(
+                f,
+                "finish the login in the other program, then try again: another program was \
+                 logging in to this token store for {} s, the whole wait (Helper::login_timeout)",
+                after.as_secs()
             ),
             Error::LoginCancelled => f.write_str(
                 "log in again when you are ready: the login was cancelled (CancelLogin::cancel), \

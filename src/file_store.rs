@@ -73,9 +73,34 @@ impl FileStore {
     }
 
     fn lock_path(&self) -> PathBuf {
+        self.beside(".lock")
+    }
+
+    /// The lock held for a whole login: another file than the refreshes' lock, which a login
+    /// never holds.
+    fn login_lock_path(&self) -> PathBuf {
+        self.beside(".login.lock")
+    }
+
+    /// The token file's name with `suffix`, in its directory.
+    fn beside(&self, suffix: &str) -> PathBuf {
         let mut name = self.path.file_name().unwrap_or_default().to_os_string();
-        name.push(".lock");
+        name.push(suffix);
         self.path.with_file_name(name)
+    }
+
+    /// Takes the lock file at `lock_path` without waiting.
+    fn try_lock_at(&self, lock_path: &Path) -> Result<Option<StoreLock<'_>>, Error> {
+        let file = match open_lock_file(lock_path) {
+            Ok(Some(file)) => file,
+            Ok(None) => return Ok(Some(StoreLock::new(()))),
+            Err(e) => return Err(self.error(FileAction::Lock, e)),
+        };
+        match file.try_lock() {
+            Ok(()) => Ok(Some(StoreLock::new(file))),
+            Err(fs::TryLockError::WouldBlock) => Ok(None),
+            Err(fs::TryLockError::Error(e)) => Err(self.error(FileAction::Lock, e)),
+        }
     }
 
     fn error(&self, action: FileAction, source: io::Error) -> Error {
@@ -161,16 +186,11 @@ impl TokenStore for FileStore {
     }
 
     fn try_lock(&self) -> Result<Option<StoreLock<'_>>, Error> {
-        let file = match open_lock_file(&self.lock_path()) {
-            Ok(Some(file)) => file,
-            Ok(None) => return Ok(Some(StoreLock::new(()))),
-            Err(e) => return Err(self.error(FileAction::Lock, e)),
-        };
-        match file.try_lock() {
-            Ok(()) => Ok(Some(StoreLock::new(file))),
-            Err(fs::TryLockError::WouldBlock) => Ok(None),
-            Err(fs::TryLockError::Error(e)) => Err(self.error(FileAction::Lock, e)),
-        }
+        self.try_lock_at(&self.lock_path())
+    }
+
+    fn try_lock_login(&self) -> Result<Option<StoreLock<'_>>, Error> {
+        self.try_lock_at(&self.login_lock_path())
     }
 
     fn lock(&self) -> Result<StoreLock<'_>, Error> {

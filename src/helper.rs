@@ -15,7 +15,7 @@ use crate::code_flow::UrlCallback;
 use crate::device_flow::DeviceCallback;
 use crate::error::BoxError;
 use crate::keeper::{Fresh, Keeper, RefreshCallback};
-use crate::login::{Login, LoginContext, LoginSettings, Screen};
+use crate::login::{self, Login, LoginContext, LoginSettings, Screen};
 use crate::oauth::{Client, Validation};
 use crate::pacing::Backoff;
 use crate::redirect::Pages;
@@ -540,21 +540,24 @@ impl Helper {
         let cancel = self.cancel.watch();
         crate::unknown_scope::warn_unknown(&self.scopes);
         let keeper = self.keeper()?;
-        let stored_before = match self.reuse_or_refresh(&keeper)? {
-            FromStore::Usable {
-                fresh,
-                outcome,
-                displaced,
-            } => {
-                log_outcome(outcome, &fresh.token);
-                return Ok(UserToken::new(keeper, *fresh, outcome, displaced));
-            }
+        let mut stored_before = match self.reuse_or_refresh(&keeper)? {
+            FromStore::Usable(usable) => return Ok(usable.handed_out(keeper)),
             FromStore::LoginNeeded { stored } => stored,
         };
         if matches!(self.login, Login::Never) {
             return Err(Error::LoginDisabled); // said before anything else could hide it
         }
         keeper.store.prepare_save()?; // before the user logs in and a code is spent
+        // One login at a time per store, across processes: the person is asked once.
+        let store = Arc::clone(&keeper.store);
+        let (_login, waited) = login::one_at_a_time(&*store, self.login_timeout, &cancel)?;
+        if waited {
+            // The other program's login may have stored what this bind needs.
+            match self.reuse_or_refresh(&keeper)? {
+                FromStore::Usable(usable) => return Ok(usable.handed_out(keeper)),
+                FromStore::LoginNeeded { stored } => stored_before = stored,
+            }
+        }
         log::debug!(
             "twitch-auth: no usable stored token; logging in ({})",
             self.login_name()
@@ -618,11 +621,11 @@ impl Helper {
                         token,
                         unsaved: None,
                     };
-                    return Ok(FromStore::Usable {
+                    return Ok(FromStore::Usable(Usable {
                         fresh: Box::new(fresh),
                         outcome: Outcome::Reused,
                         displaced: None,
-                    });
+                    }));
                 }
                 // A refresh cannot add scopes nor move the token to another app.
                 Validation::Valid(_) => {
@@ -639,11 +642,11 @@ impl Helper {
         if !scope::missing(&self.scopes, &fresh.token.scopes).is_empty() {
             return Ok(login_needed);
         }
-        Ok(FromStore::Usable {
+        Ok(FromStore::Usable(Usable {
             fresh: Box::new(fresh),
             outcome: Outcome::Refreshed,
             displaced: Some(stored.refresh_token),
-        })
+        }))
     }
 
     /// Checks the settings, before any request, and ties them to the store and HTTP client.
@@ -712,15 +715,26 @@ impl Helper {
 
 /// What the store gave `bind()`, under its lock.
 enum FromStore {
-    /// A pair to use (reused or refreshed); `displaced` is the stored pair's refresh token when
-    /// the pair replaced it (a refresh), for a save that failed.
-    Usable {
-        fresh: Box<Fresh>,
-        outcome: Outcome,
-        displaced: Option<RefreshToken>,
-    },
+    /// A pair to use (reused or refreshed).
+    Usable(Usable),
     /// Only a login helps; `stored` is the refresh token of the pair the store held, if any.
     LoginNeeded { stored: Option<RefreshToken> },
+}
+
+/// A stored pair to use; `displaced` is the stored pair's refresh token when the pair replaced
+/// it (a refresh), for a save that failed.
+struct Usable {
+    fresh: Box<Fresh>,
+    outcome: Outcome,
+    displaced: Option<RefreshToken>,
+}
+
+impl Usable {
+    /// The handle `bind()` returns for it.
+    fn handed_out(self, keeper: Keeper) -> UserToken {
+        log_outcome(self.outcome, &self.fresh.token);
+        UserToken::new(keeper, *self.fresh, self.outcome, self.displaced)
+    }
 }
 
 /// One debug line per `bind()`: how it ended, and for whom (never a token).

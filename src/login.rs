@@ -5,7 +5,7 @@ use std::ffi::OsString;
 use std::fmt;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crate::app::App;
 use crate::cancel::Watch;
@@ -15,7 +15,7 @@ use crate::error::BoxError;
 use crate::oauth::Client;
 use crate::redirect::Pages;
 use crate::secret::is_token_shaped;
-use crate::{ClientSecret, Error, Scope, Step, StoredToken};
+use crate::{ClientSecret, Error, Scope, Step, StoreLock, StoredToken, TokenStore};
 
 pub(crate) type GeneratorFn =
     dyn Fn(&LoginContext<'_>, &[Scope]) -> Result<TokenPair, BoxError> + Send + Sync;
@@ -151,6 +151,41 @@ impl Login {
                 detail: "no refresh_token in the token answer".to_owned(),
             })?;
         Ok(StoredToken::granted(grant, refresh_token, &app.client_id))
+    }
+}
+
+/// How often a login waiting for another program's login looks again.
+const LOGIN_LOCK_POLL: Duration = Duration::from_millis(100);
+
+/// One login at a time per store: takes the store's login lock, waiting while another program
+/// (or thread) holds it, for up to `timeout` and until a cancel. Whether it waited: that login
+/// may have stored what this bind needs. Said on stderr once, since the person may be looking
+/// at the other program's login page.
+pub(crate) fn one_at_a_time<'s>(
+    store: &'s dyn TokenStore,
+    timeout: Duration,
+    cancel: &Watch,
+) -> Result<(StoreLock<'s>, bool), Error> {
+    let started = Instant::now();
+    let mut waited = false;
+    loop {
+        if let Some(lock) = store.try_lock_login()? {
+            return Ok((lock, waited));
+        }
+        if !waited {
+            log::debug!("twitch-auth: another login is in progress for {store:?}; waiting");
+            eprintln!(
+                "twitch-auth: another program is logging in to this token store; waiting for it \
+                 to finish (up to {} s)",
+                timeout.as_secs()
+            );
+            waited = true;
+        }
+        let left = timeout.saturating_sub(started.elapsed());
+        if left.is_zero() {
+            return Err(Error::LoginElsewhere { after: timeout });
+        }
+        cancel.sleep(left.min(LOGIN_LOCK_POLL))?;
     }
 }
 

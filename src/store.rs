@@ -281,6 +281,22 @@ pub trait TokenStore: Send + Sync + fmt::Debug {
     fn try_lock(&self) -> Result<Option<StoreLock<'_>>, Error> {
         self.lock().map(Some)
     }
+
+    /// Takes the login lock if no other thread or process holds it, without waiting: `None`
+    /// when it is held elsewhere. `bind()` holds it for a whole login (never the lock of
+    /// [`lock`](Self::lock), which refreshes need meanwhile), so that two programs needing a
+    /// login for one store ask the person once: the second waits, then uses the pair the
+    /// first stored.
+    ///
+    /// The default holds nothing (logins are not serialized); [`FileStore`](crate::FileStore)
+    /// locks a file beside the token file, [`MemoryStore`] a mutex.
+    ///
+    /// # Errors
+    ///
+    /// When the lock cannot be taken for another reason than being held elsewhere.
+    fn try_lock_login(&self) -> Result<Option<StoreLock<'_>>, Error> {
+        Ok(Some(StoreLock::new(())))
+    }
 }
 
 impl<T: TokenStore + ?Sized> TokenStore for Arc<T> {
@@ -305,6 +321,9 @@ impl<T: TokenStore + ?Sized> TokenStore for Arc<T> {
     fn try_lock(&self) -> Result<Option<StoreLock<'_>>, Error> {
         (**self).try_lock()
     }
+    fn try_lock_login(&self) -> Result<Option<StoreLock<'_>>, Error> {
+        (**self).try_lock_login()
+    }
 }
 
 /// A store in memory, for tests and for programs that must not write files. Its lock works
@@ -325,6 +344,8 @@ impl<T: TokenStore + ?Sized> TokenStore for Arc<T> {
 pub struct MemoryStore {
     token: Mutex<Option<StoredToken>>,
     lock: Mutex<()>,
+    /// Held for a whole login ([`TokenStore::try_lock_login`]).
+    login: Mutex<()>,
 }
 
 impl MemoryStore {
@@ -338,6 +359,7 @@ impl MemoryStore {
         MemoryStore {
             token: Mutex::new(Some(token)),
             lock: Mutex::new(()),
+            login: Mutex::new(()),
         }
     }
 
@@ -366,6 +388,13 @@ impl TokenStore for MemoryStore {
     }
     fn try_lock(&self) -> Result<Option<StoreLock<'_>>, Error> {
         Ok(match self.lock.try_lock() {
+            Ok(guard) => Some(StoreLock::new(guard)),
+            Err(TryLockError::Poisoned(poisoned)) => Some(StoreLock::new(poisoned.into_inner())),
+            Err(TryLockError::WouldBlock) => None,
+        })
+    }
+    fn try_lock_login(&self) -> Result<Option<StoreLock<'_>>, Error> {
+        Ok(match self.login.try_lock() {
             Ok(guard) => Some(StoreLock::new(guard)),
             Err(TryLockError::Poisoned(poisoned)) => Some(StoreLock::new(poisoned.into_inner())),
             Err(TryLockError::WouldBlock) => None,
