@@ -118,7 +118,8 @@ fn a_token_file_bind_mounted_on_its_own_is_refused_before_the_refresh() {
         [
             "host_user_token.json",
             "user_token.json",
-            "user_token.json.lock"
+            "user_token.json.lock",
+            "user_token.json.login.lock"
         ],
         "no temporary file is left"
     );

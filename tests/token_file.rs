@@ -83,8 +83,12 @@ fn saving_leaves_no_temporary_files() {
     helper.bind().unwrap();
     assert_eq!(
         support::file_names(t.path.parent().unwrap()),
-        ["user_token.json", "user_token.json.lock"],
-        "only the file and its lock"
+        [
+            "user_token.json",
+            "user_token.json.lock",
+            "user_token.json.login.lock"
+        ],
+        "only the file and its two locks"
     );
 }
 
