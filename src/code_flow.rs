@@ -9,9 +9,10 @@ use std::io;
 use crate::Error;
 use crate::app::{App, DEFAULT_REDIRECT_URL, Redirect};
 use crate::listener::{Callback, ListenOn, Listener};
-use crate::login::{LoginSettings, Screen, open_in_browser};
+use crate::login::LoginSettings;
 use crate::oauth::{Client, Grant};
 use crate::scope::require;
+use crate::screen::{Screen, open_in_browser};
 use crate::secret::CsrfState;
 use crate::unknown_scope::name_refused_scope;
 

@@ -9,8 +9,9 @@ use std::time::{Duration, Instant};
 
 use crate::Error;
 use crate::app::App;
-use crate::login::{LoginSettings, Screen, open_in_browser};
+use crate::login::LoginSettings;
 use crate::oauth::{Client, DeviceStart, Grant, Poll};
+use crate::screen::{Screen, open_in_browser};
 use crate::unknown_scope::name_refused_scope;
 
 /// The shortest wait between polls, whatever the server says.

@@ -15,11 +15,12 @@ use crate::code_flow::UrlCallback;
 use crate::device_flow::DeviceCallback;
 use crate::error::BoxError;
 use crate::keeper::{Fresh, Keeper, RefreshCallback};
-use crate::login::{self, Login, LoginContext, LoginSettings, Screen};
+use crate::login::{self, Login, LoginContext, LoginSettings};
 use crate::oauth::{Client, Validation};
 use crate::pacing::Backoff;
 use crate::redirect::Pages;
 use crate::scope;
+use crate::screen::Screen;
 use crate::{
     CancelLogin, ClientSecret, DeviceCode, Error, FileStore, Outcome, RefreshToken, Scope,
     StoredToken, TokenPair, TokenStore, UserToken,

@@ -133,6 +133,7 @@ mod pacing;
 mod redirect;
 mod retry;
 mod scope;
+mod screen;
 mod secret;
 mod spent;
 mod store;
