@@ -1,13 +1,18 @@
 //! The fake's request log: what each request carried, decoded, as tests read it through
 //! [`FakeTwitch::requests`](super::FakeTwitch::requests).
 
+use std::fmt;
 use std::time::Instant;
 
 use super::Endpoint;
 use crate::http1::RequestLine;
 
 /// A request the fake received, as [`FakeTwitch::requests`](super::FakeTwitch::requests) lists it.
-#[derive(Clone, Debug)]
+///
+/// `Debug` shows the method, the path and the *names* of the headers, query parameters and
+/// form fields, never their values: they carry tokens, codes and the client secret (read them
+/// with [`header`](Self::header), [`query`](Self::query) and [`form`](Self::form)).
+#[derive(Clone)]
 pub struct Request {
     method: String,
     target: String,
@@ -139,6 +144,23 @@ fn decode(bytes: &[u8]) -> Vec<(String, String)> {
     form_urlencoded::parse(bytes).into_owned().collect()
 }
 
+impl fmt::Debug for Request {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fn names(pairs: &[(String, String)]) -> Vec<&str> {
+            pairs.iter().map(|(name, _)| name.as_str()).collect()
+        }
+        let path = self.target.split('?').next().unwrap_or_default();
+        f.debug_struct("Request")
+            .field("method", &self.method)
+            .field("path", &path)
+            .field("endpoint", &self.endpoint)
+            .field("headers", &names(&self.headers))
+            .field("query", &names(&self.query))
+            .field("form", &names(&self.form))
+            .finish_non_exhaustive()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::super::testing::{get, post};
@@ -197,6 +219,15 @@ mod tests {
                 .is_some_and(|t| t.starts_with("application/x-www-form-urlencoded"))
         );
         assert_eq!(token.query("client_secret"), None);
+        // Debug names what was sent, never a value: no token, state or secret.
+        for request in [authorize, token] {
+            let debug = format!("{request:?}");
+            for secret in [grant.refresh_token.as_str(), fake.client_secret(), "a%2Bb"] {
+                assert!(!debug.contains(secret), "{debug}");
+            }
+            assert!(debug.contains("Request { method: "), "{debug}");
+        }
+        assert!(format!("{token:?}").contains(r#""client_secret""#));
 
         fake.clear_requests();
         assert!(fake.requests().is_empty());
