@@ -583,9 +583,11 @@ impl fmt::Display for Error {
                 "Twitch does not know the redirect URL {redirect_url}: add it, exactly as \
                  written, to the app's OAuth Redirect URLs in the Twitch developer console"
             ),
-            Error::LoginFailed { error, description } => {
-                write!(f, "the Twitch login failed: {error} ({description})")
-            }
+            Error::LoginFailed { error, description } => write!(
+                f,
+                "log in again, or later if it fails again: the Twitch login failed: {error} \
+                 ({description})"
+            ),
             // The person at the keyboard first, then the causes in the order they are likely,
             // then the developer's setting.
             Error::LoginTimedOut {
@@ -630,11 +632,14 @@ impl fmt::Display for Error {
                 }
             }
             Error::MissingScopes { missing } => {
-                f.write_str("the requested scopes were not granted:")?;
+                f.write_str(
+                    "log in again, and allow every permission the app asks for: the requested \
+                     scopes were not granted:",
+                )?;
                 for scope in missing {
                     write!(f, " {scope}")?;
                 }
-                f.write_str("; the user must grant them at the login")
+                Ok(())
             }
             Error::NotUserToken => f.write_str(
                 "the new token has no user: it is an app access token, and a user token is needed",
@@ -691,7 +696,8 @@ impl fmt::Display for Error {
             ),
             Error::Store { source } => write!(f, "the token store failed: {source}"),
             Error::LoginRequired => f.write_str(
-                "Twitch rejects the token and its refresh token: the user must log in again",
+                "log in again: Twitch no longer accepts this login (it rejects the token and its \
+                 refresh token: the app was disconnected, or the password changed)",
             ),
             Error::LoginElsewhere { after } => write!(
                 f,
@@ -923,6 +929,27 @@ mod tests {
             (&device, "log in again, and enter the code sooner"),
             (&expired, "log in again, and enter the new code in time"),
             (&denied, "log in again, and choose Authorize at Twitch"),
+            (
+                &Error::MissingScopes {
+                    missing: vec![Scope::ChatEdit],
+                },
+                "log in again, and allow every permission the app asks for",
+            ),
+            (&Error::LoginRequired, "log in again"),
+            (&Error::LoginCancelled, "log in again when you are ready"),
+            (
+                &Error::LoginElsewhere {
+                    after: Duration::from_secs(300),
+                },
+                "finish the login in the other program, then try again",
+            ),
+            (
+                &Error::LoginFailed {
+                    error: "server_error".to_owned(),
+                    description: "Try again".to_owned(),
+                },
+                "log in again, or later if it fails again",
+            ),
         ];
         for (err, first) in cases {
             let text = err.to_string();

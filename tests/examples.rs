@@ -104,7 +104,7 @@ fn long_running_refreshes_validates_and_ends_when_the_grant_is_revoked() {
     assert!(stdout.contains("(validated)"), "{stdout}");
     assert!(stdout.contains("(a new token was saved)"), "{stdout}");
     assert!(
-        stdout.trim_end().ends_with("the user must log in again"),
+        stdout.contains("session ended: log in again: Twitch no longer accepts this login"),
         "{stdout}"
     );
 }
