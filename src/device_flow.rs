@@ -128,6 +128,11 @@ impl DeviceFlow<'_> {
                 // Also seen briefly while the user is still authorizing (twitchdev/issues#971):
                 // keep going until the code's life is over.
                 Poll::InvalidCode => {}
+                Poll::Denied => {
+                    return Err(Error::Denied {
+                        description: "the device login was declined".to_owned(),
+                    });
+                }
             }
         }
     }

@@ -115,6 +115,8 @@ pub(crate) enum Poll {
     SlowDown,
     /// `invalid device code`: expired, redeemed or unknown, or briefly while the user authorizes.
     InvalidCode,
+    /// `access_denied`: the person declined (RFC 8628's answer; Twitch does not document one).
+    Denied,
 }
 
 /// Twitch's error body: `{"status": 400, "message": "..."}`.
@@ -313,6 +315,7 @@ impl Client {
             (400, "authorization_pending") => Ok(Poll::Pending),
             (400, "slow_down") => Ok(Poll::SlowDown),
             (400, "invalid device code") => Ok(Poll::InvalidCode),
+            (400, "access_denied") => Ok(Poll::Denied),
             _ => Err(status_error(step, &reply, &sent)),
         }
     }

@@ -251,3 +251,30 @@ fn a_wrong_client_id_is_said_before_a_code_is_shown() {
     assert!(shown.lock().unwrap().is_empty(), "a code was shown");
     assert_eq!(t.requests(), ["POST device"]);
 }
+
+/// A person who declines the device login (the fake plays one): the login ends at that poll
+/// with an error saying what to do, not at the code's expiry.
+#[test]
+fn a_declined_device_login_ends_with_its_own_error() {
+    let t = Setup::new();
+    t.fake.set_device_interval(0);
+    t.fake.set_device_pending_polls(1);
+    t.fake.set_authorize(twitch_auth::mock::Authorize::Deny);
+    let (helper, _) = device_helper(&t, false);
+    let started = Instant::now();
+
+    let err = helper.bind().unwrap_err();
+
+    assert!(matches!(err, Error::Denied { .. }), "{err:?}");
+    assert!(
+        err.to_string()
+            .starts_with("log in again, and choose Authorize"),
+        "{err}"
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "{:?}",
+        started.elapsed()
+    );
+    assert!(t.file_bytes().is_none());
+}

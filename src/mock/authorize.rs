@@ -14,7 +14,9 @@ pub enum Authorize {
     /// The user approves: redirect with `code`, `scope` and `state`.
     #[default]
     Approve,
-    /// The user clicks "Cancel": redirect with `error=access_denied`.
+    /// The user clicks "Cancel": redirect with `error=access_denied`. For a device login, the
+    /// polls after the pending ones answer 400 `access_denied` (RFC 8628's answer: Twitch does
+    /// not document what a declined device login answers).
     Deny,
     /// The redirect URI is not registered: redirect with `error=redirect_mismatch`.
     ///

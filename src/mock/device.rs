@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
+use super::authorize::Authorize;
 use super::log::Request;
 use super::routes::{Answer, split_scopes};
 use super::scopes::{answer as refuse_scope, refused};
@@ -181,6 +182,10 @@ pub(crate) fn poll(state: &mut State, request: &Request) -> Answer {
         Poll::Invalid => Answer::error(400, "invalid device code"),
         Poll::SlowDown => Answer::error(400, "slow_down"),
         Poll::Pending => Answer::error(400, "authorization_pending"),
+        // The person looked at the code and declined: RFC 8628's answer.
+        Poll::Approved(_) if state.authorize == Authorize::Deny => {
+            Answer::error(400, "access_denied")
+        }
         Poll::Approved(scopes) => {
             let scopes = state.granted(scopes);
             granted(&state.mint_user(client_id, scopes))

@@ -280,7 +280,8 @@ impl FakeTwitch {
         }
     }
 
-    /// What the authorize page does with the next logins.
+    /// What the authorize page does with the next logins, and what a person does with the next
+    /// device logins ([`Authorize::Deny`] declines them too).
     ///
     /// Defaults to [`Authorize::Approve`].
     pub fn set_authorize(&self, mode: Authorize) {
