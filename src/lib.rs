@@ -81,29 +81,33 @@
 //!
 //! - `helper.rs`: [`Helper`], the builder, and `bind()`, which reads top to bottom as its five
 //!   steps. Calls `login`, `keeper` and the store.
-//! - `token.rs`: [`UserToken`], the long-lived handle (refresh, save retry and revoke under
-//!   the store's lock, as `model.rs` decides). Calls `model` and `keeper`.
+//! - `token.rs`: [`UserToken`], the long-lived handle's public face; `handle.rs` does its
+//!   refreshes and save retries under the store's lock, as `model.rs` decides, and `logout.rs`
+//!   its log outs. `pacing.rs` decides when a refresh that failed is tried again, and when the
+//!   current token is handed out meanwhile (also in RELIABILITY.md).
 //! - `model.rs`: the pair model, the table of what the handle holds against what the store
 //!   holds, and `decide`, the one function that reads it (also in RELIABILITY.md).
 //! - `keeper.rs`: what `bind()` and the handle share: refresh (check the store can be written,
 //!   request, save first), validation of a new pair, revoke. Calls `oauth`, the store and
 //!   `spent.rs` (the refresh tokens this process spent, and what replaced them).
 //! - `login.rs`: step 5, getting a new pair: the `LoginSettings` passed down, your
-//!   generator ([`TokenPair`]), the browser opener. Calls the two flows below.
-//! - `code_flow.rs` (browser login: URL, listener, code exchange) and `device_flow.rs` (device
-//!   code, polling). Call `listener` and `oauth`.
+//!   generator ([`TokenPair`]), one login at a time per store. Calls the two flows below;
+//!   `cancel.rs` is [`CancelLogin`], `screen.rs` says whether a browser can be seen here.
+//! - `code_flow.rs` (browser login: credential check, URL, listener, code exchange) and
+//!   `device_flow.rs` (device code, polling). Call `listener` and `oauth`.
 //! - `listener.rs`: the one-shot redirect listener on loopback; `redirect.rs` judges a redirect
 //!   and writes the pages; `http1.rs` is the bit of HTTP/1 it shares with the fake.
 //! - `oauth.rs`: the only module that speaks HTTP to id.twitch.tv; typed answers. `echo.rs`
 //!   says when an error body repeats a secret, so its message is dropped.
 //! - `app_token.rs`, `app_token_builder.rs`: [`AppToken`], client credentials. Call `oauth`.
-//! - `store.rs` ([`TokenStore`], [`StoredToken`], [`MemoryStore`]) and `file_store.rs`
-//!   ([`FileStore`]: the file, its lock, atomic writes; `token_file.rs` is its format and
-//!   reads it, never taking a half-written or unreadable file for "no token"; `retry.rs` the
-//!   bounded retry both use).
+//! - `store/`: where tokens are kept, one file per store. `mod.rs` is [`TokenStore`] and its
+//!   lock, `record.rs` [`StoredToken`], `memory.rs` [`MemoryStore`], `file.rs` [`FileStore`]
+//!   (the file, its locks, atomic writes) with `token_file.rs`, its format, which never takes a
+//!   half-written or unreadable file for "no token". A new store goes there, behind a feature
+//!   when it needs a dependency. `retry.rs` is the bounded retry the file store uses.
 //! - Leaves, imported by the rest: `app.rs` (client id and secret, endpoints, redirect URL),
 //!   `scope.rs` and `unknown_scope.rs` ([`Scope`], [`UnknownScope`]), `secret.rs` (types that
-//!   cannot be printed), `error.rs` ([`Error`]).
+//!   cannot be printed), `data_dir.rs` (the per-user data directory), `error.rs` ([`Error`]).
 //! - `mock/` (feature `mock`): the fake id.twitch.tv; `mod.rs` is its whole public face.
 
 #![forbid(unsafe_code)]
@@ -119,7 +123,6 @@ mod data_dir;
 mod device_flow;
 mod echo;
 mod error;
-mod file_store;
 mod handle;
 mod helper;
 mod http1;
@@ -138,7 +141,6 @@ mod secret;
 mod spent;
 mod store;
 mod token;
-mod token_file;
 mod unknown_scope;
 
 #[cfg(feature = "mock")]
@@ -150,11 +152,11 @@ pub use app_token_builder::AppTokenBuilder;
 pub use cancel::CancelLogin;
 pub use device_flow::DeviceCode;
 pub use error::{BoxError, Error, FileAction, Step};
-pub use file_store::FileStore;
 pub use helper::Helper;
 pub use login::{LoginContext, TokenPair};
 pub use scope::Scope;
 pub use secret::{AccessToken, ClientSecret, RefreshToken};
+pub use store::FileStore;
 pub use store::{MemoryStore, StoreLock, StoredToken, TokenStore};
 pub use token::{Outcome, UserToken};
 pub use unknown_scope::UnknownScope;
@@ -166,7 +168,7 @@ pub use unknown_scope::UnknownScope;
 pub mod fuzzing {
     /// The token file parser.
     pub fn token_file(bytes: &[u8]) {
-        let _ = crate::token_file::parse(bytes);
+        let _ = crate::store::token_file::parse(bytes);
     }
 
     /// The redirect listener on a raw request head: its request line, then the judgement of

@@ -5,7 +5,7 @@
 //!
 //! Cases already covered elsewhere: `{"token": "only-half"}` and `not json`
 //! (tests/generate.rs), a symlink to an unusable file of the user's and a world-readable file
-//! (tests/token_file.rs); the parser's own cases are in src/file_store.rs.
+//! (tests/token_file.rs); the parser's own cases are in src/store/token_file.rs.
 
 mod support;
 

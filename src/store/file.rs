@@ -1,5 +1,5 @@
 //! The token file as a store: an atomic owner-only writer, the sweep of dead writers' temporary
-//! files, and a lock file so that one process at a time binds or refreshes. Its contents and
+//! files, a lock file so that one process at a time binds or refreshes, and one held for a login. Its contents and
 //! their reading are `token_file.rs`.
 
 use std::ffi::{OsStr, OsString};
@@ -10,8 +10,8 @@ use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use super::token_file::{Record, record};
 use crate::retry::retrying;
-use crate::token_file::{Record, record};
 use crate::{Error, FileAction, StoreLock, StoredToken, TokenStore};
 
 /// How long [`FileStore::lock`] waits for another process by default: longer than a holder
@@ -124,7 +124,7 @@ impl TokenStore for FileStore {
         if fs::metadata(&self.path).is_ok_and(|meta| !meta.is_file()) {
             return Ok(None);
         }
-        crate::token_file::read(&self.path).map_err(|e| self.error(FileAction::Read, e))
+        super::token_file::read(&self.path).map_err(|e| self.error(FileAction::Read, e))
     }
 
     fn save(&self, token: &StoredToken) -> Result<(), Error> {
@@ -157,7 +157,7 @@ impl TokenStore for FileStore {
         let through_link =
             fs::symlink_metadata(&self.path).is_ok_and(|meta| meta.file_type().is_symlink());
         if through_link
-            && let Ok(Some(stored)) = crate::token_file::read(&self.path)
+            && let Ok(Some(stored)) = super::token_file::read(&self.path)
             && stored.refresh_token == from.refresh_token
         {
             let target = fs::canonicalize(&self.path).unwrap_or_else(|_| self.path.clone());
