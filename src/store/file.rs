@@ -1,6 +1,6 @@
 //! The token file as a store: an atomic owner-only writer, the sweep of dead writers' temporary
-//! files, a lock file so that one process at a time binds or refreshes, and one held for a login. Its contents and
-//! their reading are `token_file.rs`.
+//! files, a lock file so that one process at a time binds or refreshes, and one held for a
+//! login. Its contents and their reading are `token_file.rs`.
 
 use std::ffi::{OsStr, OsString};
 use std::fs::{self, File, OpenOptions};
