@@ -17,6 +17,7 @@ use twitch_auth::{AppToken, AppTokenBuilder, Error, Helper, Scope, UserToken};
 
 const USAGE: &str = "\
 usage: token [--scopes \"A B\"] [--client-id ID] [--client-secret SECRET] [--path FILE]
+             [--store file:PATH|sqlite:PATH] [--account NAME]
              [--redirect-url URL] [--timeout SECONDS] [--no-browser] [--device]
              [--auth-base-url URL]
        token --app [--client-id ID] [--client-secret SECRET] [--auth-base-url URL]";
@@ -31,6 +32,10 @@ Options (each also as --option=VALUE):
   --client-secret SECRET  the app's client secret (default: $TWITCH_CLIENT_SECRET); prefer the
                           variable, since other users of this machine can see arguments
   --path FILE             the token file (default: user_token.json in the current directory)
+  --store file:PATH       the same as --path PATH
+  --store sqlite:PATH     the SQLite database at PATH, one account of it (--account); needs
+                          the crate's sqlite feature
+  --account NAME          the account in the database (default: default)
   --redirect-url URL      the redirect URL registered for the app in the Twitch developer
                           console (default: http://localhost:17563)
   --timeout SECONDS       how long to wait for the login (default: 300, at most a day)
@@ -63,8 +68,8 @@ says the pair was NOT kept, and the next run may need a login.
 enum Request {
     /// `-h` or `--help`: the help, and nothing else.
     Help,
-    /// A token, from this helper.
-    Token(Box<Helper>),
+    /// A token, from this helper and, with `--store sqlite:`, this database's account.
+    Token(Box<Helper>, Option<Database>),
     /// `--app`: an app access token, from this builder.
     App(Box<AppTokenBuilder>),
 }
@@ -75,10 +80,12 @@ fn main() -> ExitCode {
             print!("{USAGE}\n\n{HELP}");
             return ExitCode::SUCCESS;
         }
-        Ok(Request::Token(helper)) => match helper.bind() {
-            Ok(token) => (json_line(&token), keep(&token).err()),
-            Err(err) => (Err(err), None),
-        },
+        Ok(Request::Token(helper, database)) => {
+            match in_store(*helper, database).and_then(|helper| helper.bind()) {
+                Ok(token) => (json_line(&token), keep(&token).err()),
+                Err(err) => (Err(err), None),
+            }
+        }
         Ok(Request::App(builder)) => (
             builder.build().and_then(|token| app_json_line(&token)),
             None,
@@ -138,6 +145,7 @@ fn parse(mut args: impl Iterator<Item = String>) -> Result<Request, String> {
     let (mut open_browser, mut device, mut timeout, mut app) = (true, false, None, false);
     // Options that only a user token takes, for the error when --app is given too.
     let mut user_only = None;
+    let (mut database, mut account) = (None, None);
     while let Some(arg) = args.next() {
         let (option, inline) = match arg.split_once('=') {
             Some((option, value)) if option.starts_with("--") => (option, Some(value.to_owned())),
@@ -152,7 +160,7 @@ fn parse(mut args: impl Iterator<Item = String>) -> Result<Request, String> {
             "--no-browser" => open_browser = false,
             "--device" => device = true,
             "--scopes" | "--client-id" | "--client-secret" | "--path" | "--redirect-url"
-            | "--timeout" | "--auth-base-url" => {
+            | "--timeout" | "--auth-base-url" | "--store" | "--account" => {
                 let value = match inline {
                     Some(value) => value,
                     None => value_after(option, &mut args)?,
@@ -167,6 +175,16 @@ fn parse(mut args: impl Iterator<Item = String>) -> Result<Request, String> {
                     "--scopes" => scopes.extend(value.split_whitespace().map(Scope::from)),
                     _ if value.is_empty() => return Err(format!("{option} needs a value")),
                     "--timeout" => timeout = Some(seconds(&value)?),
+                    "--account" => account = Some(value),
+                    "--store" => match value.split_once(':') {
+                        Some(("file", path)) if !path.is_empty() => {
+                            settings.push(("--path".to_owned(), path.to_owned()));
+                        }
+                        Some(("sqlite", path)) if !path.is_empty() => {
+                            database = Some(path.to_owned());
+                        }
+                        _ => return Err("--store takes file:PATH or sqlite:PATH".to_owned()),
+                    },
                     _ => settings.push((option.to_owned(), value)),
                 }
             }
@@ -220,7 +238,44 @@ fn parse(mut args: impl Iterator<Item = String>) -> Result<Request, String> {
             _ => helper.redirect_url(value),
         };
     }
-    Ok(Request::Token(Box::new(helper)))
+    let database = match (database, account) {
+        (Some(path), account) => Some(Database {
+            path,
+            account: account.unwrap_or_else(|| "default".to_owned()),
+        }),
+        (None, Some(_)) => return Err("--account is for --store sqlite:PATH".to_owned()),
+        (None, None) => None,
+    };
+    Ok(Request::Token(Box::new(helper), database))
+}
+
+/// `--store sqlite:PATH --account NAME`.
+struct Database {
+    path: String,
+    account: String,
+}
+
+/// The helper, on the database's account when one was given.
+fn in_store(helper: Helper, database: Option<Database>) -> Result<Helper, Error> {
+    let Some(database) = database else {
+        return Ok(helper);
+    };
+    #[cfg(feature = "sqlite")]
+    {
+        let db = twitch_auth::SqliteStore::open(&database.path)?;
+        Ok(helper.store(db.account(database.account)))
+    }
+    #[cfg(not(feature = "sqlite"))]
+    {
+        let _ = (helper, database.account);
+        Err(Error::InvalidSetting {
+            setting: "--store",
+            reason: format!(
+                "sqlite:{} needs the sqlite feature: build with --features sqlite",
+                database.path
+            ),
+        })
+    }
 }
 
 /// The argument after `option`: its value. One that starts with `--` is refused, since it is

@@ -158,6 +158,9 @@ pub use scope::Scope;
 pub use secret::{AccessToken, ClientSecret, RefreshToken};
 pub use store::FileStore;
 pub use store::{MemoryStore, StoreLock, StoredToken, TokenStore};
+#[cfg(feature = "sqlite")]
+#[cfg_attr(docsrs, doc(cfg(feature = "sqlite")))]
+pub use store::{SqliteAccount, SqliteStore};
 pub use token::{Outcome, UserToken};
 pub use unknown_scope::UnknownScope;
 

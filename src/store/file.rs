@@ -524,7 +524,7 @@ fn temp_path(path: &Path) -> PathBuf {
     parent_dir(path).join(name)
 }
 
-fn parent_dir(path: &Path) -> &Path {
+pub(crate) fn parent_dir(path: &Path) -> &Path {
     match path.parent() {
         Some(dir) if !dir.as_os_str().is_empty() => dir,
         _ => Path::new("."),
@@ -532,7 +532,7 @@ fn parent_dir(path: &Path) -> &Path {
 }
 
 /// Options for files only their owner may read.
-fn private_options() -> OpenOptions {
+pub(crate) fn private_options() -> OpenOptions {
     #[cfg(unix)]
     {
         let mut options = OpenOptions::new();
@@ -556,7 +556,7 @@ fn write_synced(temp: &Path, bytes: &[u8]) -> io::Result<File> {
     Ok(file)
 }
 
-fn create_private_dir(dir: &Path) -> io::Result<()> {
+pub(crate) fn create_private_dir(dir: &Path) -> io::Result<()> {
     let mut builder = fs::DirBuilder::new();
     builder.recursive(true);
     #[cfg(unix)]

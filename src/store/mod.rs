@@ -8,6 +8,8 @@
 mod file;
 mod memory;
 mod record;
+#[cfg(feature = "sqlite")]
+mod sqlite;
 pub(crate) mod token_file;
 
 use std::fmt;
@@ -19,6 +21,9 @@ pub use file::FileStore;
 pub use memory::MemoryStore;
 pub use record::StoredToken;
 pub(crate) use record::{expires_after, expires_within, time_left};
+#[cfg(feature = "sqlite")]
+#[cfg_attr(docsrs, doc(cfg(feature = "sqlite")))]
+pub use sqlite::{SqliteAccount, SqliteStore};
 
 /// Proof that a [`TokenStore`] is locked; dropping it unlocks.
 #[must_use = "the store is unlocked when this is dropped"]
