@@ -6,7 +6,6 @@
 
 use std::io;
 
-use crate::Error;
 use crate::app::{App, DEFAULT_REDIRECT_URL, Redirect};
 use crate::listener::{Callback, ListenOn, Listener};
 use crate::login::LoginSettings;
@@ -15,6 +14,7 @@ use crate::scope::require;
 use crate::screen::{Screen, open_in_browser};
 use crate::secret::CsrfState;
 use crate::unknown_scope::name_refused_scope;
+use crate::{Error, Scope};
 
 /// Shows the login URL in the app's own UI.
 pub(crate) type UrlCallback = dyn Fn(&str) + Send + Sync;
@@ -99,22 +99,35 @@ impl CodeFlow<'_> {
 
     /// The Twitch login page for this app, scopes and state.
     fn authorize_url(&self, state: &CsrfState) -> String {
-        let scope = crate::scope::space_separated(self.settings.scopes);
-        let force_verify = if self.settings.force_verify {
-            "true"
-        } else {
-            "false"
-        };
-        let query = form_urlencoded::Serializer::new(String::new())
-            .append_pair("client_id", &self.app.client_id)
-            .append_pair("redirect_uri", &self.redirect.url)
-            .append_pair("response_type", "code")
-            .append_pair("scope", &scope)
-            .append_pair("force_verify", force_verify)
-            .append_pair("state", state.secret())
-            .finish();
-        format!("{}?{query}", self.app.endpoint("authorize"))
+        authorize_url(
+            self.app,
+            &self.redirect.url,
+            self.settings.scopes,
+            self.settings.force_verify,
+            state,
+        )
     }
+}
+
+/// The Twitch login page for `app`, sending the person back to `redirect_url` with `state`:
+/// the browser login's, and a web login's ([`Helper::start_login`](crate::Helper::start_login)).
+pub(crate) fn authorize_url(
+    app: &App,
+    redirect_url: &str,
+    scopes: &[Scope],
+    force_verify: bool,
+    state: &CsrfState,
+) -> String {
+    let scope = crate::scope::space_separated(scopes);
+    let query = form_urlencoded::Serializer::new(String::new())
+        .append_pair("client_id", &app.client_id)
+        .append_pair("redirect_uri", redirect_url)
+        .append_pair("response_type", "code")
+        .append_pair("scope", &scope)
+        .append_pair("force_verify", if force_verify { "true" } else { "false" })
+        .append_pair("state", state.secret())
+        .finish();
+    format!("{}?{query}", app.endpoint("authorize"))
 }
 
 /// Opens the browser where allowed and where it can be seen, then shows the URL anyway (to

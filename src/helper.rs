@@ -21,9 +21,10 @@ use crate::pacing::Backoff;
 use crate::redirect::Pages;
 use crate::scope;
 use crate::screen::Screen;
+use crate::secret::CsrfState;
 use crate::{
-    CancelLogin, ClientSecret, DeviceCode, Error, FileStore, Outcome, RefreshToken, Scope,
-    StoredToken, TokenPair, TokenStore, UserToken,
+    CancelLogin, ClientSecret, DeviceCode, Error, FileStore, Outcome, PendingLogin, RefreshToken,
+    Scope, StoredToken, TokenPair, TokenStore, UserToken,
 };
 
 /// Gets a Twitch user token with the given scopes: reused, refreshed or newly generated.
@@ -466,6 +467,59 @@ impl Helper {
         self
     }
 
+    /// Starts a login on your service's own web page, without a local listener: send the
+    /// person to the [`PendingLogin`]'s URL, keep its state with their session, and finish it
+    /// with what your redirect URL's handler received
+    /// ([`PendingLogin::finish_redirect`]); the pair goes into this helper's store. The
+    /// redirect URL ([`redirect_url`](Self::redirect_url)) is your service's own, registered
+    /// for the app: https, or `http://localhost` while developing. Needs the client secret.
+    /// Such a helper usually says [`no_login`](Self::no_login) too: its `bind()` then reuses or
+    /// refreshes a stored token and never listens for a login itself.
+    ///
+    /// # Errors
+    ///
+    /// A redirect URL Twitch would not accept; no client id; the OS's randomness.
+    pub fn start_login(&self) -> Result<PendingLogin, Error> {
+        let state = CsrfState::random().map_err(|e| Error::Randomness {
+            source: Box::new(e),
+        })?;
+        PendingLogin::new(self, state)
+    }
+
+    /// The [`PendingLogin`] whose [`state`](PendingLogin::state) was kept: a stateless web
+    /// server's callback request, answered by another process or after a restart. Give it the
+    /// same settings as the helper that started the login (and the store the token goes to).
+    ///
+    /// # Errors
+    ///
+    /// As [`start_login`](Self::start_login); a state that is not 32 hex digits is
+    /// [`Error::LoginFailed`] (`state_mismatch`).
+    pub fn resume_login(&self, state: &str) -> Result<PendingLogin, Error> {
+        if state.len() != 32 || !state.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(Error::LoginFailed {
+                error: "state_mismatch".to_owned(),
+                description: "the kept state is not a login's state; start the login again"
+                    .to_owned(),
+            });
+        }
+        PendingLogin::new(self, CsrfState::new(state))
+    }
+
+    /// The scopes asked for, for a web login.
+    pub(crate) fn wanted_scopes(&self) -> &[Scope] {
+        &self.scopes
+    }
+
+    /// The redirect URL set, for a web login.
+    pub(crate) fn configured_redirect_url(&self) -> &str {
+        &self.redirect_url
+    }
+
+    /// Whether the consent page is shown again, for a web login.
+    pub(crate) fn forces_verify(&self) -> bool {
+        self.force_verify
+    }
+
     /// A handle that cancels this helper's login from another thread (a Cancel button): the
     /// browser or device login of a `bind()` in progress ends within about 100 ms with
     /// [`Error::LoginCancelled`], and nothing is saved. Clones of the helper share it.
@@ -541,6 +595,9 @@ impl Helper {
         let cancel = self.cancel.watch();
         crate::unknown_scope::warn_unknown(&self.scopes);
         let keeper = self.keeper()?;
+        if matches!(self.login, Login::Browser) {
+            Redirect::parse(&self.redirect_url)?; // now, not after a failed refresh
+        }
         let mut stored_before = match self.reuse_or_refresh(&keeper)? {
             FromStore::Usable(usable) => return Ok(usable.handed_out(keeper)),
             FromStore::LoginNeeded { stored } => stored,
@@ -566,8 +623,19 @@ impl Helper {
         let token = self
             .login
             .run(&keeper.app, &keeper.client, &self.login_settings(&cancel))?;
-        // The pair is saved before any further request: a failed validation must not lose a
-        // pair the user just consented to. What it displaces is read under the lock, now.
+        self.keep_login(keeper, token, stored_before)
+    }
+
+    /// The end of a login (step 5, or a [web login](Self::start_login)): the pair is saved
+    /// before any further request (a failed validation must not lose a pair the user just
+    /// consented to; what it displaces is read under the lock, now), then validated and
+    /// checked. `stored_before` is what the store held at the last read under the lock.
+    pub(crate) fn keep_login(
+        &self,
+        keeper: Keeper,
+        token: StoredToken,
+        stored_before: Option<RefreshToken>,
+    ) -> Result<UserToken, Error> {
         let (fresh, displaced, lock) = match keeper.store.lock() {
             Ok(held) => {
                 let displaced = match keeper.store.load() {
@@ -651,7 +719,7 @@ impl Helper {
     }
 
     /// Checks the settings, before any request, and ties them to the store and HTTP client.
-    fn keeper(&self) -> Result<Keeper, Error> {
+    pub(crate) fn keeper(&self) -> Result<Keeper, Error> {
         if let (Some(reason), None) = (&self.path_error, &self.store) {
             return Err(Error::InvalidSetting {
                 setting: "user_data",
@@ -665,9 +733,6 @@ impl Helper {
             &self.auth_base_url,
             |name| (!public || name != "TWITCH_CLIENT_SECRET").then(|| std::env::var(name).ok())?,
         )?;
-        if matches!(self.login, Login::Browser) {
-            Redirect::parse(&self.redirect_url)?; // now, not after a failed refresh
-        }
         let client = self
             .client
             .get_or_init(|| Client::new(&app, self.http_timeout))

@@ -142,6 +142,7 @@ mod spent;
 mod store;
 mod token;
 mod unknown_scope;
+mod web_login;
 
 #[cfg(feature = "mock")]
 #[cfg_attr(docsrs, doc(cfg(feature = "mock")))]
@@ -163,6 +164,7 @@ pub use store::{MemoryStore, StoreLock, StoredToken, TokenStore};
 pub use store::{SqliteAccount, SqliteStore};
 pub use token::{Outcome, UserToken};
 pub use unknown_scope::UnknownScope;
+pub use web_login::PendingLogin;
 
 /// Entry points for the fuzz targets in `fuzz/` (built with `--cfg fuzzing` by cargo-fuzz);
 /// not part of the API.

@@ -206,13 +206,18 @@ impl Listener {
     }
 
     fn login_error(&self, error: String, description: String) -> Error {
-        match error.as_str() {
-            "access_denied" => Error::Denied { description },
-            "redirect_mismatch" => Error::RedirectMismatch {
-                redirect_url: self.redirect_url.clone(),
-            },
-            _ => Error::LoginFailed { error, description },
-        }
+        login_error(error, description, &self.redirect_url)
+    }
+}
+
+/// Twitch's `error=` in a login's redirect, as the error `bind()` returns.
+pub(crate) fn login_error(error: String, description: String, redirect_url: &str) -> Error {
+    match error.as_str() {
+        "access_denied" => Error::Denied { description },
+        "redirect_mismatch" => Error::RedirectMismatch {
+            redirect_url: redirect_url.to_owned(),
+        },
+        _ => Error::LoginFailed { error, description },
     }
 }
 

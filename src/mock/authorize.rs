@@ -57,6 +57,7 @@ pub(crate) fn authorize(state: &mut State, request: &Request) -> Answer {
                 client_id: CLIENT_ID.to_owned(),
                 redirect_uri: redirect_uri.to_owned(),
                 scopes: scopes.clone(),
+                other_user: state.other_user_logs_in,
             });
             params.append_pair("code", &code);
             params.append_pair("scope", &scopes.join(" "));
@@ -85,6 +86,9 @@ pub(crate) fn exchange_code(state: &mut State, request: &Request) -> Answer {
     };
     if request.form("redirect_uri") != Some(code.redirect_uri.as_str()) {
         return Answer::error(400, "Parameter redirect_uri does not match registered URI");
+    }
+    if code.other_user {
+        return granted(&state.mint_other_user(CLIENT_ID, code.scopes));
     }
     granted(&state.mint_user(CLIENT_ID, code.scopes))
 }

@@ -280,6 +280,13 @@ impl FakeTwitch {
         }
     }
 
+    /// Who logs in on the authorize page from now on: the second user
+    /// ([`other_login`](Self::other_login)) when `true`, the first (the default) when `false`.
+    /// For a service that many streamers connect to.
+    pub fn set_other_user_logs_in(&self, other: bool) {
+        self.shared.lock().other_user_logs_in = other;
+    }
+
     /// What the authorize page does with the next logins, and what a person does with the next
     /// device logins ([`Authorize::Deny`] declines them too).
     ///

@@ -50,6 +50,8 @@ impl Shared {
 /// Everything the fake remembers.
 pub(crate) struct State {
     pub(crate) authorize: Authorize,
+    /// The second user is the one who logs in on the authorize page.
+    pub(crate) other_user_logs_in: bool,
     pub(crate) granted_scopes: Option<Vec<String>>,
     pub(crate) expires_in: Option<u64>,
     /// Lifetime of new app tokens; `None`: they never expire.
@@ -79,6 +81,7 @@ impl Default for State {
     fn default() -> Self {
         State {
             authorize: Authorize::Approve,
+            other_user_logs_in: false,
             granted_scopes: None,
             expires_in: Some(14124),
             app_expires_in: Some(APP_TOKEN_SECS),
@@ -104,6 +107,8 @@ pub(crate) struct Code {
     pub(crate) client_id: String,
     pub(crate) redirect_uri: String,
     pub(crate) scopes: Vec<String>,
+    /// The second user logged in for it.
+    pub(crate) other_user: bool,
 }
 
 struct Access {
