@@ -115,6 +115,7 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod app;
+mod app_config;
 mod app_token;
 mod app_token_builder;
 mod cancel;
@@ -148,6 +149,7 @@ mod web_login;
 #[cfg_attr(docsrs, doc(cfg(feature = "mock")))]
 pub mod mock;
 
+pub use app_config::{AppConfig, HelixAuth};
 pub use app_token::AppToken;
 pub use app_token_builder::AppTokenBuilder;
 pub use cancel::CancelLogin;
