@@ -17,7 +17,7 @@ use twitch_auth::{AppToken, AppTokenBuilder, Error, Helper, Scope, UserToken};
 
 const USAGE: &str = "\
 usage: token [--scopes \"A B\"] [--client-id ID] [--client-secret SECRET] [--path FILE]
-             [--store file:PATH|sqlite:PATH] [--account NAME]
+             [--store file:PATH|sqlite:PATH|keyring[:SERVICE]] [--account NAME]
              [--redirect-url URL] [--timeout SECONDS] [--no-browser] [--device]
              [--auth-base-url URL]
        token --app [--client-id ID] [--client-secret SECRET] [--auth-base-url URL]";
@@ -35,7 +35,11 @@ Options (each also as --option=VALUE):
   --store file:PATH       the same as --path PATH
   --store sqlite:PATH     the SQLite database at PATH, one account of it (--account); needs
                           the crate's sqlite feature
-  --account NAME          the account in the database (default: default)
+  --store keyring[:SERVICE]
+                          the OS credential store (Keychain, Credential Manager, Secret
+                          Service), under SERVICE (default: twitch-auth) and the account
+                          (--account); needs the crate's keyring feature
+  --account NAME          the account in the database or credential store (default: default)
   --redirect-url URL      the redirect URL registered for the app in the Twitch developer
                           console (default: http://localhost:17563)
   --timeout SECONDS       how long to wait for the login (default: 300, at most a day)
@@ -181,9 +185,20 @@ fn parse(mut args: impl Iterator<Item = String>) -> Result<Request, String> {
                             settings.push(("--path".to_owned(), path.to_owned()));
                         }
                         Some(("sqlite", path)) if !path.is_empty() => {
-                            database = Some(path.to_owned());
+                            database = Some(Kind::Sqlite(path.to_owned()));
                         }
-                        _ => return Err("--store takes file:PATH or sqlite:PATH".to_owned()),
+                        Some(("keyring", service)) if !service.is_empty() => {
+                            database = Some(Kind::Keyring(service.to_owned()));
+                        }
+                        None if value == "keyring" => {
+                            database = Some(Kind::Keyring("twitch-auth".to_owned()));
+                        }
+                        _ => {
+                            return Err(
+                                "--store takes file:PATH, sqlite:PATH or keyring[:SERVICE]"
+                                    .to_owned(),
+                            );
+                        }
                     },
                     _ => settings.push((option.to_owned(), value)),
                 }
@@ -239,42 +254,66 @@ fn parse(mut args: impl Iterator<Item = String>) -> Result<Request, String> {
         };
     }
     let database = match (database, account) {
-        (Some(path), account) => Some(Database {
-            path,
+        (Some(kind), account) => Some(Database {
+            kind,
             account: account.unwrap_or_else(|| "default".to_owned()),
         }),
-        (None, Some(_)) => return Err("--account is for --store sqlite:PATH".to_owned()),
+        (None, Some(_)) => {
+            return Err("--account is for --store sqlite:PATH or keyring".to_owned());
+        }
         (None, None) => None,
     };
     Ok(Request::Token(Box::new(helper), database))
 }
 
-/// `--store sqlite:PATH --account NAME`.
+/// `--store sqlite:PATH` or `--store keyring[:SERVICE]`, with `--account NAME`.
 struct Database {
-    path: String,
+    kind: Kind,
     account: String,
 }
 
-/// The helper, on the database's account when one was given.
+enum Kind {
+    Sqlite(String),
+    Keyring(String),
+}
+
+/// The helper, on the chosen store's account when one was given.
 fn in_store(helper: Helper, database: Option<Database>) -> Result<Helper, Error> {
-    let Some(database) = database else {
+    let Some(Database { kind, account }) = database else {
         return Ok(helper);
     };
-    #[cfg(feature = "sqlite")]
-    {
-        let db = twitch_auth::SqliteStore::open(&database.path)?;
-        Ok(helper.store(db.account(database.account)))
+    match kind {
+        Kind::Sqlite(path) => sqlite(helper, &path, account),
+        Kind::Keyring(service) => keyring(helper, service, account),
     }
-    #[cfg(not(feature = "sqlite"))]
-    {
-        let _ = (helper, database.account);
-        Err(Error::InvalidSetting {
-            setting: "--store",
-            reason: format!(
-                "sqlite:{} needs the sqlite feature: build with --features sqlite",
-                database.path
-            ),
-        })
+}
+
+#[cfg(feature = "sqlite")]
+fn sqlite(helper: Helper, path: &str, account: String) -> Result<Helper, Error> {
+    Ok(helper.store(twitch_auth::SqliteStore::open(path)?.account(account)))
+}
+
+#[cfg(not(feature = "sqlite"))]
+fn sqlite(_: Helper, path: &str, _: String) -> Result<Helper, Error> {
+    Err(needs("sqlite", &format!("sqlite:{path}")))
+}
+
+#[cfg(feature = "keyring")]
+fn keyring(helper: Helper, service: String, account: String) -> Result<Helper, Error> {
+    Ok(helper.store(twitch_auth::KeyringStore::new(service, account)))
+}
+
+#[cfg(not(feature = "keyring"))]
+fn keyring(_: Helper, service: String, _: String) -> Result<Helper, Error> {
+    Err(needs("keyring", &format!("keyring:{service}")))
+}
+
+/// `--store` names a store this build was made without.
+#[cfg(not(all(feature = "sqlite", feature = "keyring")))]
+fn needs(feature: &str, store: &str) -> Error {
+    Error::InvalidSetting {
+        setting: "--store",
+        reason: format!("{store} needs the {feature} feature: build with --features {feature}"),
     }
 }
 

@@ -179,6 +179,17 @@ impl Helper {
         self
     }
 
+    /// Keeps the token in the OS credential store (macOS Keychain, Windows Credential Manager,
+    /// the Secret Service on Linux), under `service` (the app's name, such as `"MyMod"`) and the
+    /// account `default`; [`store`](Self::store) with a
+    /// [`KeyringStore`](crate::KeyringStore) names another account. A locked or missing
+    /// credential store is an error saying so, never a quiet fallback to a file.
+    #[cfg(feature = "keyring")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "keyring")))]
+    pub fn keyring(self, service: impl Into<String>) -> Self {
+        self.store(crate::KeyringStore::new(service, "default"))
+    }
+
     /// The app's client id, from the Twitch developer console.
     ///
     /// Defaults to the `TWITCH_CLIENT_ID` environment variable.

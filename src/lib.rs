@@ -160,6 +160,9 @@ pub use login::{LoginContext, TokenPair};
 pub use scope::Scope;
 pub use secret::{AccessToken, ClientSecret, RefreshToken};
 pub use store::FileStore;
+#[cfg(feature = "keyring")]
+#[cfg_attr(docsrs, doc(cfg(feature = "keyring")))]
+pub use store::KeyringStore;
 pub use store::{MemoryStore, StoreLock, StoredToken, TokenStore};
 #[cfg(feature = "sqlite")]
 #[cfg_attr(docsrs, doc(cfg(feature = "sqlite")))]

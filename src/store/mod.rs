@@ -6,6 +6,8 @@
 //! for one account's row.
 
 mod file;
+#[cfg(feature = "keyring")]
+mod keyring;
 mod memory;
 mod record;
 #[cfg(feature = "sqlite")]
@@ -18,6 +20,9 @@ use std::sync::Arc;
 use crate::Error;
 
 pub use file::FileStore;
+#[cfg(feature = "keyring")]
+#[cfg_attr(docsrs, doc(cfg(feature = "keyring")))]
+pub use keyring::KeyringStore;
 pub use memory::MemoryStore;
 pub use record::StoredToken;
 pub(crate) use record::{expires_after, expires_within, time_left};
