@@ -228,6 +228,16 @@ fn as_child() {
     let Ok(role) = std::env::var(CHILD) else {
         return;
     };
+    if role == "exclusive" {
+        // Another program's open transaction: the database's write lock, held until killed.
+        let conn =
+            rusqlite::Connection::open(std::env::var("TWITCH_AUTH_SQLITE_DB").unwrap()).unwrap();
+        conn.execute_batch("BEGIN EXCLUSIVE").unwrap();
+        println!("ready");
+        std::io::stdout().flush().unwrap();
+        std::thread::sleep(Duration::from_secs(3600));
+        return;
+    }
     let db = SqliteStore::open(std::env::var("TWITCH_AUTH_SQLITE_DB").unwrap())
         .unwrap()
         .lease(Duration::from_millis(500));
@@ -419,4 +429,59 @@ fn a_lease_is_renewed_for_as_long_as_it_is_held() {
         .unwrap();
     drop(held);
     assert!(other.account("a").try_lock().unwrap().is_some(), "released");
+}
+
+/// Another program holds the database's write lock (an open transaction, as a backup tool or a
+/// DB browser does) past the busy timeout: an error naming the file, no request, nothing lost.
+#[test]
+fn a_database_another_program_keeps_locked_is_an_error_naming_it() {
+    let t = Setup::new();
+    let path = t.dir.path().join("tokens.db");
+    let db = SqliteStore::open(&path)
+        .unwrap()
+        .busy_timeout(Duration::from_millis(200));
+    let before = expired(&t.fake.grant(&CHAT));
+    db.account("a").save(&before).unwrap();
+    let mut other = exclusive_elsewhere(&path);
+    t.fake.clear_requests();
+
+    let err = helper(&t, db.account("a")).bind().unwrap_err();
+
+    match &err {
+        Error::File { path: named, .. } => assert_eq!(named, &path),
+        other => panic!("expected Error::File, got {other:?}"),
+    }
+    assert!(
+        err.to_string()
+            .contains("another program kept the database locked"),
+        "{err}"
+    );
+    assert!(t.requests().is_empty(), "{:?}", t.requests());
+    other.kill().unwrap();
+    other.wait().unwrap();
+    assert_eq!(
+        db.account("a").load().unwrap().unwrap().refresh_token,
+        before.refresh_token
+    );
+}
+
+/// Another program holding `BEGIN EXCLUSIVE` on the database (as `sqlite3` or a backup tool
+/// can): this binary as a child, until killed.
+fn exclusive_elsewhere(path: &std::path::Path) -> std::process::Child {
+    let mut child = Command::new(std::env::current_exe().unwrap())
+        .args(["as_child", "--exact", "--nocapture", "--test-threads=1"])
+        .env(CHILD, "exclusive")
+        .env("TWITCH_AUTH_SQLITE_DB", path)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut stdout = BufReader::new(child.stdout.as_mut().unwrap());
+    let mut line = String::new();
+    while !line.contains("ready") {
+        line.clear();
+        assert!(stdout.read_line(&mut line).unwrap() > 0, "the child ended");
+    }
+    child
 }

@@ -118,6 +118,16 @@ impl SqliteStore {
         self
     }
 
+    /// How long a call waits while another program holds the database's write lock (SQLite's
+    /// busy timeout) before it is an [`Error::File`] saying so.
+    ///
+    /// Defaults to 5 seconds.
+    pub fn busy_timeout(self, timeout: Duration) -> Self {
+        // A failure here leaves the timeout as it was: nothing to report.
+        let _ = self.db.conn().busy_timeout(timeout);
+        self
+    }
+
     /// How long a lock lasts without being renewed. A holder renews it every third of this
     /// while it holds it, so it outlasts every request; one that died, or was stopped, frees it
     /// after this. At least 300 ms.
@@ -500,11 +510,9 @@ fn sql_error(path: &Path, action: FileAction, e: rusqlite::Error) -> Error {
         ),
         Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => (
             io::ErrorKind::WouldBlock,
-            format!(
-                "another program kept the database locked for more than {} s; try again when \
-                 it is done",
-                BUSY_TIMEOUT.as_secs()
-            ),
+            "another program kept the database locked past the busy timeout \
+             (SqliteStore::busy_timeout); nothing was changed, try again when it is done"
+                .to_owned(),
         ),
         Some(ErrorCode::DiskFull) => (
             io::ErrorKind::StorageFull,
