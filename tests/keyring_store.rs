@@ -331,4 +331,58 @@ mod secret_service {
         assert!(stored.is_some());
         println!("checked");
     }
+    /// Four `token` processes sharing one keyring credential of a Public client (single-use
+    /// refresh tokens), its token expired: they take turns through the lock file, so no refresh
+    /// token is sent twice and every one prints the stored token.
+    #[test]
+    fn processes_sharing_a_credential_never_spend_a_refresh_token_twice() {
+        if !is_child() {
+            return passed(in_session(
+                "processes_sharing_a_credential_never_spend_a_refresh_token_twice",
+                Session::Unlocked,
+            ));
+        }
+        let t = Setup::new();
+        t.fake.set_public(true);
+        let grant = t.fake.grant(&CHAT);
+        let mut token = StoredToken::new(grant.access_token.as_str(), grant.refresh_token.as_str());
+        token.expires_at = Some(std::time::SystemTime::now() - Duration::from_secs(60));
+        let store = KeyringStore::new("twitch-auth-test", "shared");
+        store.save(&token).unwrap();
+        let children: Vec<_> = (0..4)
+            .map(|_| {
+                Command::new(support::example("token"))
+                    .env_remove("TWITCH_CLIENT_ID")
+                    .env_remove("TWITCH_CLIENT_SECRET")
+                    .args(["--auth-base-url", &t.fake.url()])
+                    .args(["--client-id", t.fake.client_id()])
+                    .args([
+                        "--scopes",
+                        "chat:read chat:edit",
+                        "--device",
+                        "--no-browser",
+                    ])
+                    .args(["--timeout", "5"])
+                    .args(["--store", "keyring:twitch-auth-test", "--account", "shared"])
+                    .stdout(std::process::Stdio::piped())
+                    .stderr(std::process::Stdio::piped())
+                    .spawn()
+                    .unwrap()
+            })
+            .collect();
+        let mut printed = Vec::new();
+        for child in children {
+            let output = child.wait_with_output().unwrap();
+            assert!(output.status.success(), "{}", support::describe(&output));
+            let line: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+            printed.push(line["access_token"].as_str().unwrap().to_owned());
+        }
+        assert_eq!(t.fake.refresh_token_reuses(), 0);
+        let stored = store.load().unwrap().unwrap();
+        assert!(
+            printed.iter().all(|p| p == stored.access_token.secret()),
+            "{printed:?}"
+        );
+        println!("checked");
+    }
 }
