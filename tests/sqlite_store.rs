@@ -112,9 +112,7 @@ fn one_accounts_lock_never_makes_another_wait() {
         .save(&expired(&t.fake.grant(&CHAT)))
         .unwrap();
     // Another process holds account a's lock.
-    let other = SqliteStore::open(&path).unwrap();
-    let a_elsewhere = other.account("a");
-    let _held = a_elsewhere.lock().unwrap();
+    let mut holder = child("hold", &path);
 
     let started = Instant::now();
     let b = helper(&t, db.account("b")).bind().unwrap();
@@ -131,6 +129,8 @@ fn one_accounts_lock_never_makes_another_wait() {
         other => panic!("expected LockTimedOut, got {other:?}"),
     }
     assert!(err.is_transient());
+    holder.kill().unwrap();
+    holder.wait().unwrap();
 }
 
 #[test]
