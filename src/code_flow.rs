@@ -8,16 +8,13 @@ use std::io;
 
 use crate::app::{App, DEFAULT_REDIRECT_URL, Redirect};
 use crate::listener::{Callback, ListenOn, Listener};
-use crate::login::LoginSettings;
+use crate::login_settings::LoginSettings;
 use crate::oauth::{Client, Grant};
 use crate::scope::require;
 use crate::screen::{Screen, open_in_browser};
 use crate::secret::CsrfState;
 use crate::unknown_scope::name_refused_scope;
 use crate::{Error, Scope};
-
-/// Shows the login URL in the app's own UI.
-pub(crate) type UrlCallback = dyn Fn(&str) + Send + Sync;
 
 /// Logs the user in through the browser and exchanges the code for a token pair.
 pub(crate) fn run(

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use crate::Error;
 use crate::app::App;
-use crate::login::LoginSettings;
+use crate::login_settings::LoginSettings;
 use crate::oauth::{Client, DeviceStart, Grant, Poll};
 use crate::screen::{Screen, open_in_browser};
 use crate::unknown_scope::name_refused_scope;
@@ -44,9 +44,6 @@ impl DeviceCode {
         self.expires_in
     }
 }
-
-/// Shows the device code in the app's own UI.
-pub(crate) type DeviceCallback = dyn Fn(&DeviceCode) + Send + Sync;
 
 /// Starts a device login, shows the code, and polls until the user has logged in.
 pub(crate) fn run(

@@ -11,11 +11,10 @@ use crate::app::{
     App, DEFAULT_REDIRECT_URL, MAX_HTTP_TIMEOUT, MAX_WAIT, Redirect, TWITCH_AUTH_BASE_URL,
 };
 use crate::cancel::Watch;
-use crate::code_flow::UrlCallback;
-use crate::device_flow::DeviceCallback;
 use crate::error::BoxError;
 use crate::keeper::{Fresh, Keeper, RefreshCallback};
-use crate::login::{self, Login, LoginContext, LoginSettings};
+use crate::login::{self, Login, LoginContext};
+use crate::login_settings::{DeviceCallback, LoginSettings, UrlCallback};
 use crate::oauth::{Client, Validation};
 use crate::pacing::Backoff;
 use crate::redirect::Pages;

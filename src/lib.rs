@@ -90,8 +90,8 @@
 //! - `keeper.rs`: what `bind()` and the handle share: refresh (check the store can be written,
 //!   request, save first), validation of a new pair, revoke. Calls `oauth`, the store and
 //!   `spent.rs` (the refresh tokens this process spent, and what replaced them).
-//! - `login.rs`: step 5, getting a new pair: the `LoginSettings` passed down, your
-//!   generator ([`TokenPair`]), one login at a time per store. Calls the two flows below;
+//! - `login.rs`: step 5, getting a new pair: your generator ([`TokenPair`]), one login at a
+//!   time per store. Calls the two flows below, which both take `login_settings.rs`;
 //!   `cancel.rs` is [`CancelLogin`], `screen.rs` says whether a browser can be seen here.
 //! - `code_flow.rs` (browser login: credential check, URL, listener, code exchange) and
 //!   `device_flow.rs` (device code, polling). Call `listener` and `oauth`.
@@ -130,6 +130,7 @@ mod http1;
 mod keeper;
 mod listener;
 mod login;
+mod login_settings;
 mod logout;
 mod model;
 mod oauth;

@@ -2,17 +2,16 @@
 //! own generator. The caller saves the pair, then validates it (see `Helper::bind`).
 
 use std::fmt;
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::app::App;
 use crate::cancel::Watch;
-use crate::code_flow::{self, UrlCallback};
-use crate::device_flow::{self, DeviceCallback};
+use crate::code_flow;
+use crate::device_flow;
 use crate::error::BoxError;
+use crate::login_settings::LoginSettings;
 use crate::oauth::Client;
-use crate::redirect::Pages;
 use crate::secret::is_token_shaped;
 use crate::{ClientSecret, Error, Scope, Step, StoreLock, StoredToken, TokenStore};
 
@@ -60,22 +59,6 @@ pub(crate) enum Login {
     /// None at all ([`Helper::no_login`](crate::Helper::no_login)): a daemon that must never
     /// ask a person.
     Never,
-}
-
-/// The settings the logins need, borrowed from the helper: the one value passed down to the
-/// browser and device flows.
-pub(crate) struct LoginSettings<'a> {
-    pub(crate) scopes: &'a [Scope],
-    pub(crate) redirect_url: &'a str,
-    pub(crate) listen_addr: Option<SocketAddr>,
-    pub(crate) open_browser: bool,
-    pub(crate) on_url: Option<&'a UrlCallback>,
-    pub(crate) on_device_code: Option<&'a DeviceCallback>,
-    pub(crate) force_verify: bool,
-    pub(crate) timeout: Duration,
-    pub(crate) pages: &'a Pages,
-    /// The bind's cancel handle: every wait for the person looks at it.
-    pub(crate) cancel: &'a Watch,
 }
 
 /// What a custom [generator](crate::Helper::generator) may need to know about the app.
