@@ -241,6 +241,14 @@ pub enum Error {
         /// The store's error.
         source: BoxError,
     },
+    /// The token store's server (Redis) could not be reached, or did not answer in time:
+    /// nothing was changed, and no login was started. Trying again later may work.
+    StoreUnavailable {
+        /// The server, without its password.
+        store: String,
+        /// What went wrong.
+        reason: String,
+    },
     /// Twitch rejects the token and its refresh token: the user must log in again. Apps should
     /// end the user's sessions (Twitch requires it when a token is revoked).
     LoginRequired,
@@ -320,7 +328,8 @@ impl Error {
             Error::Unreachable { .. }
             | Error::InvalidResponse { .. }
             | Error::LockTimedOut { .. }
-            | Error::LoginElsewhere { .. } => true,
+            | Error::LoginElsewhere { .. }
+            | Error::StoreUnavailable { .. } => true,
             Error::Status { status, .. } => *status >= 500 || *status == 429,
             _ => false,
         }
@@ -458,6 +467,10 @@ impl Error {
             },
             Error::Store { source } => Error::Store {
                 source: boxed(source),
+            },
+            Error::StoreUnavailable { store, reason } => Error::StoreUnavailable {
+                store: store.clone(),
+                reason: reason.clone(),
             },
             Error::LoginRequired => Error::LoginRequired,
             Error::LoginDisabled => Error::LoginDisabled,
@@ -695,6 +708,12 @@ impl fmt::Display for Error {
                  log in",
             ),
             Error::Store { source } => write!(f, "the token store failed: {source}"),
+            Error::StoreUnavailable { store, reason } => {
+                write!(
+                    f,
+                    "the token store at {store} could not be reached: {reason}"
+                )
+            }
             Error::LoginRequired => f.write_str(
                 "log in again: Twitch no longer accepts this login (it rejects the token and its \
                  refresh token: the app was disconnected, or the password changed)",

@@ -165,6 +165,9 @@ pub use store::FileStore;
 #[cfg_attr(docsrs, doc(cfg(feature = "keyring")))]
 pub use store::KeyringStore;
 pub use store::{MemoryStore, StoreLock, StoredToken, TokenStore};
+#[cfg(feature = "redis")]
+#[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
+pub use store::{RedisAccount, RedisStore};
 #[cfg(feature = "sqlite")]
 #[cfg_attr(docsrs, doc(cfg(feature = "sqlite")))]
 pub use store::{SqliteAccount, SqliteStore};

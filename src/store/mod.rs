@@ -5,11 +5,15 @@
 //! services that keep many accounts' tokens in their own database implement [`TokenStore`]
 //! for one account's row.
 
+#[cfg(any(feature = "sqlite", feature = "redis"))]
+mod fence;
 mod file;
 #[cfg(feature = "keyring")]
 mod keyring;
 mod memory;
 mod record;
+#[cfg(feature = "redis")]
+mod redis;
 #[cfg(feature = "sqlite")]
 mod sqlite;
 pub(crate) mod token_file;
@@ -26,6 +30,9 @@ pub use keyring::KeyringStore;
 pub use memory::MemoryStore;
 pub use record::StoredToken;
 pub(crate) use record::{expires_after, expires_within, time_left};
+#[cfg(feature = "redis")]
+#[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
+pub use redis::{RedisAccount, RedisStore};
 #[cfg(feature = "sqlite")]
 #[cfg_attr(docsrs, doc(cfg(feature = "sqlite")))]
 pub use sqlite::{SqliteAccount, SqliteStore};

@@ -247,7 +247,7 @@ impl SqliteAccount {
 
     /// One try at the lease of `kind`: inserted where no live one is.
     fn try_lease(&self, kind: Kind) -> Result<Option<StoreLock<'_>>, Error> {
-        let fence = random_fence()?;
+        let fence = super::fence::random()?;
         let now = now_ms();
         let lease = self.store.lease;
         let taken = {
@@ -471,15 +471,6 @@ impl Drop for Lease<'_> {
             params![self.account.name, self.kind.name(), self.fence],
         );
     }
-}
-
-/// 128 bits from the OS, in hex: a fence no other holder has.
-fn random_fence() -> Result<String, Error> {
-    let mut bytes = [0u8; 16];
-    getrandom::fill(&mut bytes).map_err(|e| Error::Randomness {
-        source: Box::new(e),
-    })?;
-    Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
 }
 
 fn now_ms() -> i64 {
