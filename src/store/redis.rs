@@ -8,13 +8,12 @@
 //! can never overwrite the newer pair another worker saved. Work in progress: see issue 19.
 
 use std::fmt;
-use std::sync::mpsc::{self, RecvTimeoutError};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
-use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use redis::{Client, Connection, RedisResult};
 
+use super::fence::Renewer;
 use super::token_file;
 use crate::{Error, StoreLock, StoredToken, TokenStore};
 
@@ -316,50 +315,39 @@ struct Lease<'a> {
     account: &'a RedisAccount,
     lock_key: String,
     fence: String,
-    stop: Option<mpsc::Sender<()>>,
-    renewer: Option<JoinHandle<()>>,
+    renewer: Option<Renewer>,
 }
 
 impl<'a> Lease<'a> {
     fn hold(account: &'a RedisAccount, lock_key: String, fence: String) -> Lease<'a> {
-        let (stop, stopped) = mpsc::channel::<()>();
         let store = account.store.clone();
         let (key, renewed) = (lock_key.clone(), fence.clone());
-        let renew = move || {
-            while let Err(RecvTimeoutError::Timeout) = stopped.recv_timeout(store.lease / 3) {
-                // A failed renewal is tried again at the next tick; should the lease run out
-                // meanwhile, this holder's writes are refused by its fence.
-                let _ = store.with(|conn| {
-                    redis::cmd("EVAL")
-                        .arg(RENEW)
-                        .arg(1)
-                        .arg(&key)
-                        .arg(&renewed)
-                        .arg(millis(store.lease))
-                        .query::<i64>(conn)
-                });
-            }
-        };
-        let renewer = std::thread::Builder::new()
-            .name("twitch-auth redis lease".to_owned())
-            .spawn(renew)
-            .ok();
+        let every = store.lease / 3;
+        // A failed renewal is tried again at the next tick; should the lease run out
+        // meanwhile, this holder's writes are refused by its fence.
+        let renewer = Renewer::start("twitch-auth redis lease", every, move || {
+            let _ = store.with(|conn| {
+                redis::cmd("EVAL")
+                    .arg(RENEW)
+                    .arg(1)
+                    .arg(&key)
+                    .arg(&renewed)
+                    .arg(millis(store.lease))
+                    .query::<i64>(conn)
+            });
+        });
         Lease {
             account,
             lock_key,
             fence,
-            stop: Some(stop),
-            renewer,
+            renewer: Some(renewer),
         }
     }
 }
 
 impl Drop for Lease<'_> {
     fn drop(&mut self) {
-        drop(self.stop.take());
-        if let Some(renewer) = self.renewer.take() {
-            let _ = renewer.join();
-        }
+        drop(self.renewer.take());
         if self.lock_key.ends_with(":lock") {
             *self
                 .account

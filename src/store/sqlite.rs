@@ -13,13 +13,12 @@ use std::fmt;
 use std::fs::OpenOptions;
 use std::io;
 use std::path::{Path, PathBuf};
-use std::sync::mpsc::{self, RecvTimeoutError};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
-use std::thread::JoinHandle;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use rusqlite::{Connection, ErrorCode, OptionalExtension, params};
 
+use super::fence::Renewer;
 use super::file::{create_private_dir, parent_dir, private_options};
 use super::token_file;
 use crate::{Error, FileAction, StoreLock, StoredToken, TokenStore};
@@ -412,52 +411,38 @@ struct Lease<'a> {
     account: &'a SqliteAccount,
     kind: Kind,
     fence: String,
-    stop: Option<mpsc::Sender<()>>,
-    renewer: Option<JoinHandle<()>>,
+    renewer: Option<Renewer>,
 }
 
 impl<'a> Lease<'a> {
     fn hold(account: &'a SqliteAccount, kind: Kind, fence: String) -> Lease<'a> {
-        let (stop, stopped) = mpsc::channel::<()>();
         let (db, name, lease) = (
             Arc::clone(&account.store.db),
             account.name.clone(),
             account.store.lease,
         );
         let renewed_fence = fence.clone();
-        let renew = move || {
-            // Until the lease is dropped (or its sender is: the channel disconnects).
-            while let Err(RecvTimeoutError::Timeout) = stopped.recv_timeout(lease / 3) {
-                // A failed renewal is tried again at the next tick; should the lease run out
-                // meanwhile, this holder's saves are refused by its fence.
-                let _ = db.conn().execute(
-                    "UPDATE leases SET until_ms = ?4
-                     WHERE account = ?1 AND kind = ?2 AND fence = ?3",
-                    params![name, kind.name(), renewed_fence, now_ms() + millis(lease)],
-                );
-            }
-        };
-        // Without a thread the lease is still held, for its length: the first requests fit.
-        let renewer = std::thread::Builder::new()
-            .name("twitch-auth sqlite lease".to_owned())
-            .spawn(renew)
-            .ok();
+        // A failed renewal is tried again at the next tick; should the lease run out
+        // meanwhile, this holder's saves are refused by its fence.
+        let renewer = Renewer::start("twitch-auth sqlite lease", lease / 3, move || {
+            let _ = db.conn().execute(
+                "UPDATE leases SET until_ms = ?4
+                 WHERE account = ?1 AND kind = ?2 AND fence = ?3",
+                params![name, kind.name(), renewed_fence, now_ms() + millis(lease)],
+            );
+        });
         Lease {
             account,
             kind,
             fence,
-            stop: Some(stop),
-            renewer,
+            renewer: Some(renewer),
         }
     }
 }
 
 impl Drop for Lease<'_> {
     fn drop(&mut self) {
-        drop(self.stop.take());
-        if let Some(renewer) = self.renewer.take() {
-            let _ = renewer.join();
-        }
+        drop(self.renewer.take());
         if let Kind::Refresh = self.kind {
             *self
                 .account
