@@ -130,6 +130,24 @@ mod secret_service {
         );
     }
 
+    /// The `token` CLI on the fake, its device login, keeping its pair in the keyring under
+    /// `account`.
+    fn token_cli(t: &Setup, account: &str) -> Command {
+        let mut cmd = Command::new(support::example("token"));
+        cmd.env_remove("TWITCH_CLIENT_ID")
+            .env_remove("TWITCH_CLIENT_SECRET")
+            .args(["--auth-base-url", &t.fake.url()])
+            .args(["--client-id", t.fake.client_id()])
+            .args([
+                "--scopes",
+                "chat:read chat:edit",
+                "--device",
+                "--no-browser",
+            ])
+            .args(["--store", "keyring:twitch-auth-test", "--account", account]);
+        cmd
+    }
+
     fn is_child() -> bool {
         std::env::var_os(SESSION).is_some()
     }
@@ -307,20 +325,7 @@ mod secret_service {
         let t = Setup::new();
         t.fake.set_device_interval(0);
         let run = || {
-            let output = Command::new(support::example("token"))
-                .env_remove("TWITCH_CLIENT_ID")
-                .env_remove("TWITCH_CLIENT_SECRET")
-                .args(["--auth-base-url", &t.fake.url()])
-                .args(["--client-id", t.fake.client_id()])
-                .args([
-                    "--scopes",
-                    "chat:read chat:edit",
-                    "--device",
-                    "--no-browser",
-                ])
-                .args(["--store", "keyring:twitch-auth-test", "--account", "cli"])
-                .output()
-                .unwrap();
+            let output = token_cli(&t, "cli").output().unwrap();
             assert!(output.status.success(), "{}", support::describe(&output));
             let line: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
             line["outcome"].as_str().unwrap().to_owned()
@@ -351,19 +356,8 @@ mod secret_service {
         store.save(&token).unwrap();
         let children: Vec<_> = (0..4)
             .map(|_| {
-                Command::new(support::example("token"))
-                    .env_remove("TWITCH_CLIENT_ID")
-                    .env_remove("TWITCH_CLIENT_SECRET")
-                    .args(["--auth-base-url", &t.fake.url()])
-                    .args(["--client-id", t.fake.client_id()])
-                    .args([
-                        "--scopes",
-                        "chat:read chat:edit",
-                        "--device",
-                        "--no-browser",
-                    ])
+                token_cli(&t, "shared")
                     .args(["--timeout", "5"])
-                    .args(["--store", "keyring:twitch-auth-test", "--account", "shared"])
                     .stdout(std::process::Stdio::piped())
                     .stderr(std::process::Stdio::piped())
                     .spawn()

@@ -468,20 +468,5 @@ fn a_database_another_program_keeps_locked_is_an_error_naming_it() {
 /// Another program holding `BEGIN EXCLUSIVE` on the database (as `sqlite3` or a backup tool
 /// can): this binary as a child, until killed.
 fn exclusive_elsewhere(path: &std::path::Path) -> std::process::Child {
-    let mut child = Command::new(std::env::current_exe().unwrap())
-        .args(["as_child", "--exact", "--nocapture", "--test-threads=1"])
-        .env(CHILD, "exclusive")
-        .env("TWITCH_AUTH_SQLITE_DB", path)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut stdout = BufReader::new(child.stdout.as_mut().unwrap());
-    let mut line = String::new();
-    while !line.contains("ready") {
-        line.clear();
-        assert!(stdout.read_line(&mut line).unwrap() > 0, "the child ended");
-    }
-    child
+    child("exclusive", path)
 }
