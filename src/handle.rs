@@ -114,6 +114,9 @@ impl Shared {
         if self.state().unverified {
             self.verify()?;
         }
+        if self.keeper.store.is_shared() {
+            self.take_up_stored();
+        }
         let (access, retry_save) = {
             let state = self.state();
             self.refuse_if_logged_out(&state)?;
@@ -235,15 +238,80 @@ impl Shared {
     }
 
     pub(crate) fn validate_if_due(&self) -> Result<bool, Error> {
-        let due = {
-            let state = self.state();
-            state.validated_at.elapsed() >= self.keeper.validate_interval
-                && state.pacing.running(&state.token.access_token).is_none()
-        };
-        if due {
-            self.validate()?;
+        let interval = self.keeper.validate_interval;
+        if self.keeper.store.is_shared() {
+            // The fleet's validation is of the pair it holds now.
+            self.take_up_stored();
         }
-        Ok(due)
+        let access = {
+            let state = self.state();
+            let due = state.validated_at.elapsed() >= interval
+                && state.pacing.running(&state.token.access_token).is_none();
+            if !due {
+                return Ok(false);
+            }
+            state.token.access_token.clone()
+        };
+        // A fleet validates each token once per interval, not once per worker.
+        match self.keeper.store.claim_validation(&access, interval) {
+            Ok(Some(ago)) => {
+                log::debug!("twitch-auth: another worker validated the token {ago:?} ago");
+                let mut state = self.state();
+                if state.token.access_token == access {
+                    state.validated_at =
+                        Instant::now().checked_sub(ago).unwrap_or_else(Instant::now);
+                }
+                return Ok(false);
+            }
+            Ok(None) => {}
+            Err(error) => log::debug!("twitch-auth: {error}; validating without the store"),
+        }
+        self.validate()?;
+        Ok(true)
+    }
+
+    /// On a store workers share, takes up a newer pair another worker saved, as the model's
+    /// *use* column says: read without the lock, since it only adopts, and never while a
+    /// refresh of this process's runs (that reads the store itself). A store that cannot be
+    /// read now changes nothing: the current token is served, and the next refresh decides.
+    fn take_up_stored(&self) {
+        let turn = match self.refreshing.try_lock() {
+            Ok(turn) => turn,
+            Err(TryLockError::Poisoned(poisoned)) => poisoned.into_inner(),
+            Err(TryLockError::WouldBlock) => return,
+        };
+        if self.state().unverified {
+            return;
+        }
+        let (mine, held) = self.mine_and_held();
+        let stored = self.keeper.store.load();
+        if let Ok(Some(stored)) = &stored
+            && stored.same_pair(&mine)
+        {
+            return;
+        }
+        let seen = self.classify(&stored, &mine, &held);
+        if model::decide(Act::Use, &held, seen) != Decision::AdoptStored {
+            return;
+        }
+        let Ok(Some(stored)) = stored else { return };
+        log::debug!("twitch-auth: taking up the pair another worker stored");
+        let token = self.as_mine(stored);
+        {
+            let mut state = self.state();
+            if !state.token.same_pair(&mine) {
+                return;
+            }
+            state.token = token.clone();
+            state.unauthorized = false;
+            state.pacing.succeeded();
+            remember(&mut state, mine.access_token);
+        }
+        // Not under the turn: the callback may use the handle.
+        drop(turn);
+        if let Some(on_refresh) = &self.keeper.on_refresh {
+            on_refresh(&token);
+        }
     }
 
     /// Whether the store holds the current pair (see `UserToken::is_saved`).

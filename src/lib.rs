@@ -167,7 +167,7 @@ pub use store::KeyringStore;
 pub use store::{MemoryStore, StoreLock, StoredToken, TokenStore};
 #[cfg(feature = "redis")]
 #[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
-pub use store::{RedisAccount, RedisStore};
+pub use store::{RedisAccount, RedisDurability, RedisStore};
 #[cfg(feature = "sqlite")]
 #[cfg_attr(docsrs, doc(cfg(feature = "sqlite")))]
 pub use store::{SqliteAccount, SqliteStore};

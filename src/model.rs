@@ -2,9 +2,10 @@
 //! what the store holds, in one table and one function ([`decide`]).
 //!
 //! A handle acts on the store only under the store's lock, and reads the store once per action,
-//! under that lock. What it learns then is all it decides from: what it holds ([`Held`]), what the
-//! store holds compared with that ([`Seen`]), and what it was asked to do ([`Act`]). Nothing is
-//! re-derived elsewhere, and nothing is learnt by a second read after the lock is gone.
+//! under that lock (but for a use of a shared store, which only reads: see below). What it
+//! learns then is all it decides from: what it holds ([`Held`]), what the store holds compared
+//! with that ([`Seen`]), and what it was asked to do ([`Act`]). Nothing is re-derived
+//! elsewhere, and nothing is learnt by a second read after the lock is gone.
 //!
 //! # What the handle holds
 //!
@@ -34,26 +35,27 @@
 //!
 //! For a refresh (`access_token()` when due, after a reported 401, or when `validate()` found
 //! the token invalid), a save retry (`save()`, and `access_token()` once a minute without
-//! waiting) and `revoke()`:
+//! waiting), `revoke()`, and a use on a store workers share (`access_token()`, which reads such
+//! a store at each call: [`TokenStore::is_shared`](crate::TokenStore::is_shared)):
 //!
-//! | held     | seen         | refresh                      | save retry            | revoke                   |
-//! |----------|--------------|------------------------------|-----------------------|--------------------------|
-//! | saved    | nothing      | log out seen                 | nothing to do         | revoke mine              |
-//! | saved    | mine         | refresh mine                 | nothing to do         | revoke mine              |
-//! | saved    | newer, fresh | adopt stored                 | nothing to do         | revoke mine and stored   |
-//! | saved    | newer, due   | refresh stored               | nothing to do         | revoke mine and stored   |
-//! | saved    | unknown      | identify stored              | nothing to do         | revoke mine and stored   |
-//! | saved    | foreign      | refuse                       | nothing to do         | revoke mine and stored   |
-//! | saved    | unreadable   | refuse                       | nothing to do         | refuse                   |
-//! | unsaved  | nothing      | log out seen (1)             | log out seen (1)      | revoke mine              |
-//! | unsaved  | mine         | refresh mine                 | mark saved            | revoke mine              |
-//! | unsaved  | displaced    | refresh mine                 | write mine            | revoke mine and stored   |
-//! | unsaved  | newer, fresh | adopt stored, revoke mine    | refuse                | revoke mine and stored   |
-//! | unsaved  | newer, due   | refresh stored, revoke mine  | refuse                | revoke mine and stored   |
-//! | unsaved  | unknown      | identify stored              | refuse                | revoke mine and stored   |
-//! | unsaved  | foreign      | refuse                       | refuse                | revoke mine and stored   |
-//! | unsaved  | unreadable   | refuse                       | refuse                | refuse                   |
-//! | logged out | any        | refuse                       | refuse                | revoke stored (2)        |
+//! | held     | seen         | refresh                      | save retry            | revoke                   | use, shared store |
+//! |----------|--------------|------------------------------|-----------------------|--------------------------|-------------------|
+//! | saved    | nothing      | log out seen                 | nothing to do         | revoke mine              | nothing to do     |
+//! | saved    | mine         | refresh mine                 | nothing to do         | revoke mine              | nothing to do     |
+//! | saved    | newer, fresh | adopt stored                 | nothing to do         | revoke mine and stored   | adopt stored      |
+//! | saved    | newer, due   | refresh stored               | nothing to do         | revoke mine and stored   | adopt stored      |
+//! | saved    | unknown      | identify stored              | nothing to do         | revoke mine and stored   | nothing to do     |
+//! | saved    | foreign      | refuse                       | nothing to do         | revoke mine and stored   | nothing to do     |
+//! | saved    | unreadable   | refuse                       | nothing to do         | refuse                   | nothing to do     |
+//! | unsaved  | nothing      | log out seen (1)             | log out seen (1)      | revoke mine              | nothing to do     |
+//! | unsaved  | mine         | refresh mine                 | mark saved            | revoke mine              | nothing to do     |
+//! | unsaved  | displaced    | refresh mine                 | write mine            | revoke mine and stored   | nothing to do     |
+//! | unsaved  | newer, fresh | adopt stored, revoke mine    | refuse                | revoke mine and stored   | nothing to do     |
+//! | unsaved  | newer, due   | refresh stored, revoke mine  | refuse                | revoke mine and stored   | nothing to do     |
+//! | unsaved  | unknown      | identify stored              | refuse                | revoke mine and stored   | nothing to do     |
+//! | unsaved  | foreign      | refuse                       | refuse                | revoke mine and stored   | nothing to do     |
+//! | unsaved  | unreadable   | refuse                       | refuse                | refuse                   | nothing to do     |
+//! | logged out | any        | refuse                       | refuse                | revoke stored (2)        | refuse            |
 //!
 //! (1) The store held a pair when the handle's unsaved pair was made, and holds none now: another
 //! program logged out. The handle's pair is revoked rather than written back. When the store held
@@ -61,6 +63,11 @@
 //! mine*.
 //! (2) When the store holds a pair; nothing to do when it holds none; refuse when unreadable. A
 //! logged-out handle whose own pair may still be alive is revoked as a saved one.
+//!
+//! A use is the one action that reads the store without its lock: it only ever adopts a pair
+//! another worker stored, and sends and writes nothing. Whatever else it sees is left to the
+//! next refresh, which reads the store again under the lock: a server that lost its data (a
+//! Redis restarted without persistence) does not log every worker out at its next use.
 //!
 //! What the words mean:
 //!
@@ -134,6 +141,8 @@ pub(crate) enum Act {
     Refresh,
     SaveRetry,
     Revoke,
+    /// `access_token()` on a shared store, which reads it without the lock.
+    Use,
 }
 
 /// What the handle does: one cell of the table.
@@ -173,6 +182,11 @@ pub(crate) fn decide(act: Act, held: &Held, seen: Seen) -> Decision {
             _ => D::RevokeMineAndStored,
         },
         (_, Held::LoggedOut { .. }) => D::Refuse,
+        (Act::Use, Held::Saved) => match seen {
+            S::NewerFresh | S::NewerDue => D::AdoptStored,
+            _ => D::NothingToDo,
+        },
+        (Act::Use, Held::Unsaved { .. }) => D::NothingToDo,
         (Act::SaveRetry, Held::Saved) => D::NothingToDo,
         (Act::SaveRetry, Held::Unsaved { displaced }) => match seen {
             S::Nothing if displaced.is_none() => D::WriteMine,
@@ -224,7 +238,7 @@ mod tests {
             };
             let cells: Vec<&str> = row.split('|').map(str::trim).collect();
             let is_model_row = ["saved", "unsaved", "logged out"].contains(&cells[0]);
-            if cells.len() < 5 || !is_model_row {
+            if cells.len() < 6 || !is_model_row {
                 continue;
             }
             let helds: Vec<Held> = match cells[0] {
@@ -243,6 +257,7 @@ mod tests {
                         (Act::Refresh, cells[2]),
                         (Act::SaveRetry, cells[3]),
                         (Act::Revoke, cells[4]),
+                        (Act::Use, cells[5]),
                     ] {
                         let footnote = cell.ends_with(" (2)");
                         let want =

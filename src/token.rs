@@ -223,6 +223,11 @@ impl UserToken {
     /// the last validation or refresh, and no back-off after a failed request is running;
     /// returns whether it did. Call it from your main loop.
     ///
+    /// On a store a fleet of workers shares (`RedisStore`, feature `redis`), a validation
+    /// or refresh of this token that another worker made within the interval counts as this
+    /// handle's (`Ok(false)`): the fleet validates each token once per interval, not once per
+    /// worker ([`TokenStore::claim_validation`](crate::TokenStore::claim_validation)).
+    ///
     /// # Errors
     ///
     /// As [`validate`](Self::validate).

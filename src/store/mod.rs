@@ -1,5 +1,6 @@
 //! Where tokens are kept: the [`TokenStore`] trait and its lock, the record it stores, and the
-//! stores this crate has, one file each: in memory, and the token file (the default).
+//! stores this crate has, one file each: in memory, the token file (the default), and behind
+//! features SQLite, the OS credential store and Redis.
 //!
 //! A new store goes here, in a file of its own, behind a feature when it needs a dependency;
 //! services that keep many accounts' tokens in their own database implement [`TokenStore`]
@@ -20,8 +21,9 @@ pub(crate) mod token_file;
 
 use std::fmt;
 use std::sync::Arc;
+use std::time::Duration;
 
-use crate::Error;
+use crate::{AccessToken, Error};
 
 pub use file::FileStore;
 #[cfg(feature = "keyring")]
@@ -32,7 +34,7 @@ pub use record::StoredToken;
 pub(crate) use record::{expires_after, expires_within, time_left};
 #[cfg(feature = "redis")]
 #[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
-pub use redis::{RedisAccount, RedisStore};
+pub use redis::{RedisAccount, RedisDurability, RedisStore};
 #[cfg(feature = "sqlite")]
 #[cfg_attr(docsrs, doc(cfg(feature = "sqlite")))]
 pub use sqlite::{SqliteAccount, SqliteStore};
@@ -202,6 +204,40 @@ pub trait TokenStore: Send + Sync + fmt::Debug {
     fn try_lock_login(&self) -> Result<Option<StoreLock<'_>>, Error> {
         Ok(Some(StoreLock::new(())))
     }
+
+    /// Whether workers elsewhere replace this store's pair as a matter of course (a fleet
+    /// sharing a `RedisStore` account (feature `redis`)). A handle on a shared store reads
+    /// it at each [`access_token`](crate::UserToken::access_token), without the lock, and takes
+    /// up a newer pair another worker saved (calling `on_refresh`): a worker holding an old
+    /// access token learns of the new one at its next use. Each use then costs a
+    /// [`load`](Self::load).
+    ///
+    /// The default, `false`, reads the store only when a refresh is due (then under the lock,
+    /// which finds a pair another program stored just as well).
+    fn is_shared(&self) -> bool {
+        false
+    }
+
+    /// Shares the hourly validation Twitch asks for among the workers of a shared store: called
+    /// when a handle's validation is due, with its access token. `Ok(Some(ago))` when another
+    /// worker validated that token (or obtained it) `ago` before now, within `interval`: the
+    /// handle counts it as its own validation. `Ok(None)` claims this interval's validation for
+    /// the caller, who validates now; a caller whose validation failed is given it again.
+    ///
+    /// The default returns `Ok(None)`: each handle validates for itself. An error is logged and
+    /// the handle validates for itself too.
+    ///
+    /// # Errors
+    ///
+    /// When the store cannot be asked.
+    fn claim_validation(
+        &self,
+        access: &AccessToken,
+        interval: Duration,
+    ) -> Result<Option<Duration>, Error> {
+        let _ = (access, interval);
+        Ok(None)
+    }
 }
 
 impl<T: TokenStore + ?Sized> TokenStore for Arc<T> {
@@ -228,5 +264,15 @@ impl<T: TokenStore + ?Sized> TokenStore for Arc<T> {
     }
     fn try_lock_login(&self) -> Result<Option<StoreLock<'_>>, Error> {
         (**self).try_lock_login()
+    }
+    fn is_shared(&self) -> bool {
+        (**self).is_shared()
+    }
+    fn claim_validation(
+        &self,
+        access: &AccessToken,
+        interval: Duration,
+    ) -> Result<Option<Duration>, Error> {
+        (**self).claim_validation(access, interval)
     }
 }

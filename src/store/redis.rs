@@ -1,13 +1,26 @@
 //! One account's tokens shared through Redis by a fleet of workers (feature `redis`): the pair
-//! under a key, and a lock that is a lease with a fence.
+//! under a key, a lock that is a lease with a fence, and the fleet's record of its last
+//! validation.
 //!
-//! The lease: `SET <key>:lock <fence> NX PX <lease>`; a thread renews it (compare, then
-//! `PEXPIRE`, in one script) every third of its length while it is held; dropping the lock
+//! The keys of an account `name`: `name` (the record, as the token file's JSON), `name:lock`
+//! (the refresh lease), `name:login` (the login lease) and `name:validated` (a hash: which access
+//! token was last validated or obtained, when by the server's clock, and by which worker).
+//!
+//! The lease: `SET name:lock <fence> NX PX <lease>`; a thread renews it (compare, then
+//! `PEXPIRE`, in one script) every third of its length for as long as it is held, so it
+//! outlasts every request made under it however long the request's timeout; dropping the lock
 //! deletes it only if the fence is still ours (one script). Saves and deletes land only while
 //! the fence in the lock key is this holder's (one script), so a worker paused past its lease
-//! can never overwrite the newer pair another worker saved. Work in progress: see issue 19.
+//! can never overwrite the newer pair another worker saved.
+//!
+//! The risk every lease has: a holder paused (SIGSTOP, a frozen VM, a debugger) for longer than
+//! its lease *after* Twitch processed its refresh loses the new pair (its save is refused), and
+//! the next holder sends the refresh token Twitch already rotated: for a Public client that is a
+//! reuse, and a new login. A long lease (30 s by default, against requests bounded by
+//! `Helper::http_timeout`, 10 s by default) keeps the window to pauses longer than that.
 
 use std::fmt;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -15,7 +28,7 @@ use redis::{Client, Connection, RedisResult};
 
 use super::fence::Renewer;
 use super::token_file;
-use crate::{Error, StoreLock, StoredToken, TokenStore};
+use crate::{AccessToken, Error, StoreLock, StoredToken, TokenStore};
 
 /// Renews `KEYS[1]` for `ARGV[2]` ms if it holds `ARGV[1]`.
 const RENEW: &str = "if redis.call('GET', KEYS[1]) == ARGV[1] then \
@@ -24,14 +37,33 @@ const RENEW: &str = "if redis.call('GET', KEYS[1]) == ARGV[1] then \
 const RELEASE: &str = "if redis.call('GET', KEYS[1]) == ARGV[1] then \
                        return redis.call('DEL', KEYS[1]) else return 0 end";
 /// Sets (or, with `ARGV[1]` empty, deletes) `KEYS[1]` if the lock `KEYS[2]` holds the fence
-/// `ARGV[2]`, or, with `ARGV[2]` empty, if nobody holds it. 1 when written, 0 when refused.
+/// `ARGV[2]`, or, with `ARGV[2]` empty, if nobody holds it; a pair set counts as validated now
+/// (`KEYS[3]`: its fingerprint `ARGV[3]`, by the worker `ARGV[4]`). 1 when written, 0 when
+/// refused.
 const WRITE: &str = "local holder = redis.call('GET', KEYS[2]) \
                      if (ARGV[2] == '' and holder == false) or holder == ARGV[2] then \
-                       if ARGV[1] == '' then redis.call('DEL', KEYS[1]) \
-                       else redis.call('SET', KEYS[1], ARGV[1]) end \
+                       if ARGV[1] == '' then redis.call('DEL', KEYS[1], KEYS[3]) \
+                       else \
+                         redis.call('SET', KEYS[1], ARGV[1]) \
+                         local t = redis.call('TIME') \
+                         redis.call('HSET', KEYS[3], 'token', ARGV[3], 'by', ARGV[4], \
+                                    'at', t[1] * 1000 + math.floor(t[2] / 1000)) \
+                       end \
                        return 1 \
                      end \
                      return 0";
+/// The fleet's validation of the access token of fingerprint `ARGV[1]` (`KEYS[1]`): how many
+/// ms ago another worker than `ARGV[2]` validated or obtained it, if less than `ARGV[3]` ms;
+/// otherwise the validation is claimed for `ARGV[2]`, now, and -1 returned.
+const CLAIM: &str = "local t = redis.call('TIME') \
+                     local now = t[1] * 1000 + math.floor(t[2] / 1000) \
+                     local v = redis.call('HMGET', KEYS[1], 'token', 'by', 'at') \
+                     if v[1] == ARGV[1] and v[2] ~= ARGV[2] and v[3] then \
+                       local ago = now - tonumber(v[3]) \
+                       if ago >= 0 and ago < tonumber(ARGV[3]) then return ago end \
+                     end \
+                     redis.call('HSET', KEYS[1], 'token', ARGV[1], 'by', ARGV[2], 'at', now) \
+                     return -1";
 
 /// A Redis server that keeps accounts' token pairs for a fleet of workers;
 /// [`key`](Self::key) gives each account's [`TokenStore`].
@@ -50,6 +82,7 @@ pub struct RedisStore {
     timeout: Duration,
     lease: Duration,
     lock_timeout: Duration,
+    replicas: u32,
 }
 
 struct Shared {
@@ -57,6 +90,8 @@ struct Shared {
     /// The URL without its password, for messages.
     server: String,
     conn: Mutex<Option<Connection>>,
+    /// Whether the server's durability settings were checked (once, at the first connection).
+    checked: AtomicBool,
 }
 
 impl RedisStore {
@@ -76,10 +111,12 @@ impl RedisStore {
                 client,
                 server: without_password(url),
                 conn: Mutex::new(None),
+                checked: AtomicBool::new(false),
             }),
             timeout: Duration::from_secs(5),
             lease: Duration::from_secs(30),
             lock_timeout: Duration::from_secs(60),
+            replicas: 0,
         })
     }
 
@@ -102,13 +139,36 @@ impl RedisStore {
         self
     }
 
-    /// The store of one account, under the key `name` (and `name:lock`, `name:login`).
+    /// Makes each save wait until `replicas` replicas have it (`WAIT`, bounded by
+    /// [`timeout`](Self::timeout)); a save that fewer acknowledged in time is an error (the
+    /// pair is on the primary, and is kept by the handle too). Without it (0, the default), a
+    /// failover to a replica that had not yet received the last save loses that pair.
+    pub fn replicas(mut self, replicas: u32) -> Self {
+        self.replicas = replicas;
+        self
+    }
+
+    /// The store of one account, under the key `name` (and `name:lock`, `name:login`,
+    /// `name:validated`).
     pub fn key(&self, name: impl Into<String>) -> RedisAccount {
         RedisAccount {
             store: self.clone(),
             key: name.into(),
             fence: Mutex::new(None),
+            worker: super::fence::random().unwrap_or_default(),
         }
+    }
+
+    /// What the server promises about a pair once `save()` returned, read from its settings
+    /// (`CONFIG GET appendonly appendfsync`, `INFO replication`). The store reads them once by
+    /// itself, at its first connection, and warns (on stderr and as a `log` warning) when
+    /// [`RedisDurability::risk`] names one.
+    ///
+    /// # Errors
+    ///
+    /// When the server cannot be reached, or refuses `CONFIG` (some hosted servers do).
+    pub fn durability(&self) -> Result<RedisDurability, Error> {
+        self.with(read_durability)
     }
 
     /// Runs `call` on the connection, connecting first if need be; a failed connection is
@@ -126,7 +186,10 @@ impl RedisStore {
                     Ok(conn)
                 })
                 .map_err(|e| self.error(&e))?;
-            *slot = Some(conn);
+            let conn = slot.insert(conn);
+            if !self.shared.checked.swap(true, Ordering::Relaxed) {
+                self.warn_if_not_durable(conn);
+            }
         }
         let conn = slot.as_mut().expect("connected above");
         call(conn).map_err(|e| {
@@ -135,6 +198,22 @@ impl RedisStore {
             }
             self.error(&e)
         })
+    }
+
+    /// The once-per-store check of the server's durability settings.
+    fn warn_if_not_durable(&self, conn: &mut Connection) {
+        let server = &self.shared.server;
+        let risk = match read_durability(conn) {
+            Ok(durability) => durability.risk(self.replicas),
+            Err(e) => Some(format!(
+                "its durability settings could not be read ({e}), so a saved pair may not \
+                 survive a crash"
+            )),
+        };
+        if let Some(risk) = risk {
+            log::warn!("twitch-auth: Redis at {server}: {risk}");
+            eprintln!("twitch-auth: Redis at {server}: {risk}");
+        }
     }
 
     fn error(&self, e: &redis::RedisError) -> Error {
@@ -184,6 +263,8 @@ pub struct RedisAccount {
     key: String,
     /// The fence of the refresh lease this value holds, if any: its writes must carry it.
     fence: Mutex<Option<String>>,
+    /// This worker, in the fleet's record of validations.
+    worker: String,
 }
 
 impl RedisAccount {
@@ -221,21 +302,27 @@ impl RedisAccount {
         Ok(Some(StoreLock::new(Lease::hold(self, lock_key, fence))))
     }
 
-    fn write(&self, record: &str) -> Result<(), Error> {
+    /// Writes `record` (with the fingerprint of its access token), or deletes the pair when
+    /// it is empty, under the fence.
+    fn write(&self, record: &str, fingerprint: &str) -> Result<(), Error> {
         let fence = self.held_fence();
         let (key, lock_key) = (self.key.clone(), self.lock_key("lock"));
+        let validated = self.lock_key("validated");
         let written: i64 = self.store.with(|conn| {
             redis::cmd("EVAL")
                 .arg(WRITE)
-                .arg(2)
+                .arg(3)
                 .arg(&key)
                 .arg(&lock_key)
+                .arg(&validated)
                 .arg(record)
                 .arg(&fence)
+                .arg(fingerprint)
+                .arg(&self.worker)
                 .query(conn)
         })?;
         if written == 1 {
-            return Ok(());
+            return self.wait_for_replicas();
         }
         let why = if fence.is_empty() {
             "another worker holds its lock"
@@ -247,6 +334,30 @@ impl RedisAccount {
             source: format!(
                 "Redis at {}: key {:?}: {why}; nothing was written",
                 self.store.shared.server, self.key
+            )
+            .into(),
+        })
+    }
+
+    /// With [`RedisStore::replicas`], waits until that many replicas have the last write.
+    fn wait_for_replicas(&self) -> Result<(), Error> {
+        let wanted = self.store.replicas;
+        if wanted == 0 {
+            return Ok(());
+        }
+        let timeout = millis(self.store.timeout);
+        let acknowledged: u32 = self
+            .store
+            .with(|conn| redis::cmd("WAIT").arg(wanted).arg(timeout).query(conn))?;
+        if acknowledged >= wanted {
+            return Ok(());
+        }
+        Err(Error::Store {
+            source: format!(
+                "Redis at {}: key {:?}: saved on the server, but {acknowledged} of the {wanted} \
+                 replicas asked for had it within {:?}: a failover now could lose it (check the \
+                 replicas, or RedisStore::replicas)",
+                self.store.shared.server, self.key, self.store.timeout
             )
             .into(),
         })
@@ -276,11 +387,40 @@ impl TokenStore for RedisAccount {
             serde_json::to_string(&token_file::record(token)).map_err(|e| Error::Store {
                 source: e.to_string().into(),
             })?;
-        self.write(&record)
+        self.write(
+            &record,
+            &token_file::fingerprint(token.access_token.secret()),
+        )
     }
 
     fn delete(&self) -> Result<(), Error> {
-        self.write("")
+        self.write("", "")
+    }
+
+    fn is_shared(&self) -> bool {
+        true
+    }
+
+    fn claim_validation(
+        &self,
+        access: &AccessToken,
+        interval: Duration,
+    ) -> Result<Option<Duration>, Error> {
+        let (key, fingerprint) = (
+            self.lock_key("validated"),
+            token_file::fingerprint(access.secret()),
+        );
+        let ago: i64 = self.store.with(|conn| {
+            redis::cmd("EVAL")
+                .arg(CLAIM)
+                .arg(1)
+                .arg(&key)
+                .arg(&fingerprint)
+                .arg(&self.worker)
+                .arg(millis(interval))
+                .query(conn)
+        })?;
+        Ok(u64::try_from(ago).ok().map(Duration::from_millis))
     }
 
     fn lock(&self) -> Result<StoreLock<'_>, Error> {
@@ -365,6 +505,68 @@ impl Drop for Lease<'_> {
                 .query::<i64>(conn)
         });
     }
+}
+
+/// What a Redis server promises about a saved pair: see [`RedisStore::durability`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct RedisDurability {
+    /// `appendonly`: whether each write is logged to disk (Debian's default is `no`: only
+    /// snapshots, if any).
+    pub append_only: bool,
+    /// `appendfsync`: when the log reaches the disk, `always` (before the write is answered),
+    /// `everysec` (Redis's default) or `no`.
+    pub append_fsync: String,
+    /// The replicas connected to the server, which follow it asynchronously.
+    pub replicas: u32,
+}
+
+impl RedisDurability {
+    /// What a crash or a failover could lose of a pair whose save returned, for a store that
+    /// waits for `waits_for` replicas ([`RedisStore::replicas`]); `None` when nothing.
+    pub fn risk(&self, waits_for: u32) -> Option<String> {
+        if !self.append_only {
+            return Some(
+                "appendonly is no, so a pair saved since the last snapshot is lost when the \
+                 server crashes or restarts (set appendonly yes and appendfsync always)"
+                    .to_owned(),
+            );
+        }
+        if self.append_fsync != "always" {
+            return Some(format!(
+                "appendfsync is {}, so the pairs saved in the last second or so are lost when \
+                 the machine crashes (set appendfsync always)",
+                self.append_fsync
+            ));
+        }
+        if self.replicas > waits_for {
+            return Some(format!(
+                "{} replicas follow this server asynchronously, and saves wait for {waits_for}: a \
+                 failover can lose the last pair saved (RedisStore::replicas)",
+                self.replicas
+            ));
+        }
+        None
+    }
+}
+
+fn read_durability(conn: &mut Connection) -> RedisResult<RedisDurability> {
+    let config: std::collections::HashMap<String, String> = redis::cmd("CONFIG")
+        .arg("GET")
+        .arg("appendonly")
+        .arg("appendfsync")
+        .query(conn)?;
+    let info: String = redis::cmd("INFO").arg("replication").query(conn)?;
+    let replicas = info
+        .lines()
+        .find_map(|line| line.strip_prefix("connected_slaves:"))
+        .and_then(|n| n.trim().parse().ok())
+        .unwrap_or(0);
+    Ok(RedisDurability {
+        append_only: config.get("appendonly").is_some_and(|v| v == "yes"),
+        append_fsync: config.get("appendfsync").cloned().unwrap_or_default(),
+        replicas,
+    })
 }
 
 fn millis(d: Duration) -> u64 {

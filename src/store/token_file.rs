@@ -175,7 +175,7 @@ pub(crate) fn parse(bytes: &[u8]) -> Option<StoredToken> {
 
 /// A short digest tying the extra keys to the access token they describe (FNV-1a, 64 bits): it
 /// only has to notice a replaced token, and the file holds the token itself anyway.
-fn fingerprint(access: &str) -> String {
+pub(crate) fn fingerprint(access: &str) -> String {
     let hash = access
         .bytes()
         .fold(0xcbf2_9ce4_8422_2325_u64, |hash, byte| {
