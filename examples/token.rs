@@ -17,7 +17,8 @@ use twitch_auth::{AppToken, AppTokenBuilder, Error, Helper, Scope, UserToken};
 
 const USAGE: &str = "\
 usage: token [--scopes \"A B\"] [--client-id ID] [--client-secret SECRET] [--path FILE]
-             [--store file:PATH|sqlite:PATH|keyring[:SERVICE]] [--account NAME]
+             [--store file:PATH|sqlite:PATH|keyring[:SERVICE]|redis://HOST:PORT]
+             [--account NAME]
              [--redirect-url URL] [--timeout SECONDS] [--no-browser] [--device]
              [--auth-base-url URL]
        token --app [--client-id ID] [--client-secret SECRET] [--auth-base-url URL]";
@@ -39,7 +40,11 @@ Options (each also as --option=VALUE):
                           the OS credential store (Keychain, Credential Manager, Secret
                           Service), under SERVICE (default: twitch-auth) and the account
                           (--account); needs the crate's keyring feature
-  --account NAME          the account in the database or credential store (default: default)
+  --store redis://[USER:PASSWORD@]HOST:PORT[/DB]
+                          the Redis server a fleet of workers shares, the account's key
+                          (--account); needs the crate's redis feature
+  --account NAME          the account in the database, credential store or Redis (default:
+                          default)
   --redirect-url URL      the redirect URL registered for the app in the Twitch developer
                           console (default: http://localhost:17563)
   --timeout SECONDS       how long to wait for the login (default: 300, at most a day)
@@ -193,11 +198,13 @@ fn parse(mut args: impl Iterator<Item = String>) -> Result<Request, String> {
                         None if value == "keyring" => {
                             database = Some(Kind::Keyring("twitch-auth".to_owned()));
                         }
+                        Some(("redis", rest)) if rest.starts_with("//") => {
+                            database = Some(Kind::Redis(value.clone()));
+                        }
                         _ => {
-                            return Err(
-                                "--store takes file:PATH, sqlite:PATH or keyring[:SERVICE]"
-                                    .to_owned(),
-                            );
+                            return Err("--store takes file:PATH, sqlite:PATH, \
+                                        keyring[:SERVICE] or redis://HOST:PORT"
+                                .to_owned());
                         }
                     },
                     _ => settings.push((option.to_owned(), value)),
@@ -259,14 +266,16 @@ fn parse(mut args: impl Iterator<Item = String>) -> Result<Request, String> {
             account: account.unwrap_or_else(|| "default".to_owned()),
         }),
         (None, Some(_)) => {
-            return Err("--account is for --store sqlite:PATH or keyring".to_owned());
+            return Err(
+                "--account is for --store sqlite:PATH, keyring or redis://HOST:PORT".to_owned(),
+            );
         }
         (None, None) => None,
     };
     Ok(Request::Token(Box::new(helper), database))
 }
 
-/// `--store sqlite:PATH` or `--store keyring[:SERVICE]`, with `--account NAME`.
+/// `--store sqlite:PATH`, `keyring[:SERVICE]` or `redis://HOST:PORT`, with `--account NAME`.
 struct Database {
     kind: Kind,
     account: String,
@@ -275,6 +284,7 @@ struct Database {
 enum Kind {
     Sqlite(String),
     Keyring(String),
+    Redis(String),
 }
 
 /// The helper, on the chosen store's account when one was given.
@@ -285,6 +295,7 @@ fn in_store(helper: Helper, database: Option<Database>) -> Result<Helper, Error>
     match kind {
         Kind::Sqlite(path) => sqlite(helper, &path, account),
         Kind::Keyring(service) => keyring(helper, service, account),
+        Kind::Redis(url) => redis(helper, &url, account),
     }
 }
 
@@ -308,8 +319,18 @@ fn keyring(_: Helper, service: String, _: String) -> Result<Helper, Error> {
     Err(needs("keyring", &format!("keyring:{service}")))
 }
 
+#[cfg(feature = "redis")]
+fn redis(helper: Helper, url: &str, account: String) -> Result<Helper, Error> {
+    Ok(helper.store(twitch_auth::RedisStore::open(url)?.key(account)))
+}
+
+#[cfg(not(feature = "redis"))]
+fn redis(_: Helper, _: &str, _: String) -> Result<Helper, Error> {
+    Err(needs("redis", "redis://"))
+}
+
 /// `--store` names a store this build was made without.
-#[cfg(not(all(feature = "sqlite", feature = "keyring")))]
+#[cfg(not(all(feature = "sqlite", feature = "keyring", feature = "redis")))]
 fn needs(feature: &str, store: &str) -> Error {
     Error::InvalidSetting {
         setting: "--store",

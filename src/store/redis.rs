@@ -30,6 +30,11 @@ use super::fence::Renewer;
 use super::token_file;
 use crate::{AccessToken, Error, StoreLock, StoredToken, TokenStore};
 
+/// Takes the lease `KEYS[1]` for the fence `ARGV[1]`, `ARGV[2]` ms: 1 when taken, or already
+/// ours (a call sent again after a dropped connection), 0 when another holds it.
+const TAKE: &str = "if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return 1 end \
+                    if redis.call('GET', KEYS[1]) == ARGV[1] then return 1 end \
+                    return 0";
 /// Renews `KEYS[1]` for `ARGV[2]` ms if it holds `ARGV[1]`.
 const RENEW: &str = "if redis.call('GET', KEYS[1]) == ARGV[1] then \
                      return redis.call('PEXPIRE', KEYS[1], ARGV[2]) else return 0 end";
@@ -40,7 +45,10 @@ const RELEASE: &str = "if redis.call('GET', KEYS[1]) == ARGV[1] then \
 /// `ARGV[2]`, or, with `ARGV[2]` empty, if nobody holds it; a pair set counts as validated now
 /// (`KEYS[3]`: its fingerprint `ARGV[3]`, by the worker `ARGV[4]`). 1 when written, 0 when
 /// refused.
-const WRITE: &str = "local holder = redis.call('GET', KEYS[2]) \
+/// -1, and nothing written, when `KEYS[1]` holds something else than a string.
+const WRITE: &str = "local kind = redis.call('TYPE', KEYS[1]).ok \
+                     if kind ~= 'none' and kind ~= 'string' then return -1 end \
+                     local holder = redis.call('GET', KEYS[2]) \
                      if (ARGV[2] == '' and holder == false) or holder == ARGV[2] then \
                        if ARGV[1] == '' then redis.call('DEL', KEYS[1], KEYS[3]) \
                        else \
@@ -139,7 +147,7 @@ impl RedisStore {
         self
     }
 
-    /// Makes each save wait until `replicas` replicas have it (`WAIT`, bounded by
+    /// Makes each save wait until `replicas` replicas have it (`WAIT`, for at most half of
     /// [`timeout`](Self::timeout)); a save that fewer acknowledged in time is an error (the
     /// pair is on the primary, and is kept by the handle too). Without it (0, the default), a
     /// failover to a replica that had not yet received the last save loses that pair.
@@ -171,29 +179,42 @@ impl RedisStore {
         self.with(read_durability)
     }
 
-    /// Runs `call` on the connection, connecting first if need be; a failed connection is
-    /// dropped, so the next call connects again.
-    fn with<T>(&self, call: impl FnOnce(&mut Connection) -> RedisResult<T>) -> Result<T, Error> {
+    /// Runs `call` on the connection, connecting first if need be. A kept connection that
+    /// failed (the server restarted, or dropped it while idle) is replaced and the call sent
+    /// once more on a new one: every call is one command or script that can be sent twice.
+    /// A new connection that fails is dropped, so the next call connects again.
+    fn with<T>(&self, mut call: impl FnMut(&mut Connection) -> RedisResult<T>) -> Result<T, Error> {
         let mut slot = self.shared.conn();
-        if slot.is_none() {
-            let conn = self
-                .shared
-                .client
-                .get_connection_with_timeout(self.timeout)
-                .and_then(|conn| {
-                    conn.set_read_timeout(Some(self.timeout))?;
-                    conn.set_write_timeout(Some(self.timeout))?;
-                    Ok(conn)
-                })
-                .map_err(|e| self.error(&e))?;
-            let conn = slot.insert(conn);
-            if !self.shared.checked.swap(true, Ordering::Relaxed) {
-                self.warn_if_not_durable(conn);
+        if let Some(conn) = slot.as_mut() {
+            match call(conn) {
+                // Not after a timeout: the server is there, and slow.
+                Err(e) if is_broken(&e) && !e.is_timeout() => *slot = None,
+                result => return self.answer(&mut slot, result),
             }
         }
-        let conn = slot.as_mut().expect("connected above");
-        call(conn).map_err(|e| {
-            if e.is_io_error() || e.is_connection_dropped() || e.is_timeout() {
+        let conn = self
+            .shared
+            .client
+            .get_connection_with_timeout(self.timeout)
+            .and_then(|conn| {
+                conn.set_read_timeout(Some(self.timeout))?;
+                conn.set_write_timeout(Some(self.timeout))?;
+                Ok(conn)
+            })
+            .map_err(|e| self.error(&e))?;
+        let conn = slot.insert(conn);
+        if !self.shared.checked.swap(true, Ordering::Relaxed) {
+            self.warn_if_not_durable(conn);
+        }
+        let result = call(conn);
+        self.answer(&mut slot, result)
+    }
+
+    /// `result` as this crate's, dropping a connection that failed (one that timed out may
+    /// still receive the answer, and would hand it to the next call).
+    fn answer<T>(&self, slot: &mut Option<Connection>, result: RedisResult<T>) -> Result<T, Error> {
+        result.map_err(|e| {
+            if is_broken(&e) {
                 *slot = None;
             }
             self.error(&e)
@@ -218,22 +239,25 @@ impl RedisStore {
 
     fn error(&self, e: &redis::RedisError) -> Error {
         let server = &self.shared.server;
-        if e.is_io_error()
-            || e.is_connection_refusal()
-            || e.is_timeout()
-            || e.is_connection_dropped()
-        {
+        if is_broken(e) || e.is_connection_refusal() {
             return Error::StoreUnavailable {
                 store: server.clone(),
                 reason: format!("{e}; nothing was changed, and it is tried again at the next call"),
             };
         }
+        let text = e.to_string();
         let hint = match e.kind() {
             redis::ErrorKind::AuthenticationFailed => {
                 " (check the password or ACL user in the URL)"
             }
-            _ if e.to_string().contains("WRONGTYPE") => {
+            _ if text.contains("NOAUTH") || text.contains("WRONGPASS") => {
+                " (check the password or ACL user in the URL)"
+            }
+            _ if text.contains("WRONGTYPE") => {
                 " (the key holds something else than a token pair: choose another key)"
+            }
+            _ if text.contains("DB index") => {
+                " (the server has fewer databases: check the number after the port in the URL)"
             }
             _ => "",
         };
@@ -284,16 +308,16 @@ impl RedisAccount {
         let fence = super::fence::random()?;
         let lock_key = self.lock_key(kind);
         let lease_ms = millis(self.store.lease);
-        let taken: Option<String> = self.store.with(|conn| {
-            redis::cmd("SET")
+        let taken: i64 = self.store.with(|conn| {
+            redis::cmd("EVAL")
+                .arg(TAKE)
+                .arg(1)
                 .arg(&lock_key)
                 .arg(&fence)
-                .arg("NX")
-                .arg("PX")
                 .arg(lease_ms)
                 .query(conn)
         })?;
-        if taken.is_none() {
+        if taken == 0 {
             return Ok(None);
         }
         if kind == "lock" {
@@ -324,7 +348,9 @@ impl RedisAccount {
         if written == 1 {
             return self.wait_for_replicas();
         }
-        let why = if fence.is_empty() {
+        let why = if written == -1 {
+            "it holds something else than a token pair (choose another key)"
+        } else if fence.is_empty() {
             "another worker holds its lock"
         } else {
             "its lock was lost (the lease ran out while this worker was paused or slow, and \
@@ -345,7 +371,8 @@ impl RedisAccount {
         if wanted == 0 {
             return Ok(());
         }
-        let timeout = millis(self.store.timeout);
+        // Half the read timeout, so that the answer comes before the connection gives up.
+        let timeout = millis(self.store.timeout / 2);
         let acknowledged: u32 = self
             .store
             .with(|conn| redis::cmd("WAIT").arg(wanted).arg(timeout).query(conn))?;
@@ -357,7 +384,9 @@ impl RedisAccount {
                 "Redis at {}: key {:?}: saved on the server, but {acknowledged} of the {wanted} \
                  replicas asked for had it within {:?}: a failover now could lose it (check the \
                  replicas, or RedisStore::replicas)",
-                self.store.shared.server, self.key, self.store.timeout
+                self.store.shared.server,
+                self.key,
+                self.store.timeout / 2
             )
             .into(),
         })
@@ -379,7 +408,20 @@ impl TokenStore for RedisAccount {
         let record: Option<Vec<u8>> = self
             .store
             .with(|conn| redis::cmd("GET").arg(&key).query(conn))?;
-        Ok(record.and_then(|bytes| token_file::parse(&bytes)))
+        let Some(bytes) = record else {
+            return Ok(None);
+        };
+        // Never taken for "no pair": a login would overwrite what another program keeps there.
+        token_file::parse(&bytes)
+            .map(Some)
+            .ok_or_else(|| Error::Store {
+                source: format!(
+                    "Redis at {}: key {:?} holds something else than a token pair (choose another \
+                 key, or delete it)",
+                    self.store.shared.server, self.key
+                )
+                .into(),
+            })
     }
 
     fn save(&self, token: &StoredToken) -> Result<(), Error> {
@@ -517,7 +559,7 @@ pub struct RedisDurability {
     /// `appendfsync`: when the log reaches the disk, `always` (before the write is answered),
     /// `everysec` (Redis's default) or `no`.
     pub append_fsync: String,
-    /// The replicas connected to the server, which follow it asynchronously.
+    /// The replicas following the server (asynchronously) that finished their first sync.
     pub replicas: u32,
 }
 
@@ -557,16 +599,22 @@ fn read_durability(conn: &mut Connection) -> RedisResult<RedisDurability> {
         .arg("appendfsync")
         .query(conn)?;
     let info: String = redis::cmd("INFO").arg("replication").query(conn)?;
+    // `slave0:ip=…,port=…,state=online,…`: those still in their first sync have nothing yet.
     let replicas = info
         .lines()
-        .find_map(|line| line.strip_prefix("connected_slaves:"))
-        .and_then(|n| n.trim().parse().ok())
-        .unwrap_or(0);
+        .filter(|line| line.starts_with("slave") && line.contains("state=online"))
+        .count();
+    let replicas = u32::try_from(replicas).unwrap_or(u32::MAX);
     Ok(RedisDurability {
         append_only: config.get("appendonly").is_some_and(|v| v == "yes"),
         append_fsync: config.get("appendfsync").cloned().unwrap_or_default(),
         replicas,
     })
+}
+
+/// Whether `e` is the connection's failure rather than the server's answer.
+fn is_broken(e: &redis::RedisError) -> bool {
+    e.is_io_error() || e.is_connection_dropped() || e.is_timeout()
 }
 
 fn millis(d: Duration) -> u64 {
