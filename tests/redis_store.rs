@@ -813,3 +813,48 @@ fn the_token_cli_keeps_its_account_in_redis() {
     assert_eq!(json["access_token"], stored.access_token.secret());
     assert!(t.file_bytes().is_none());
 }
+
+/// The store benchmark README's Performance section quotes runs, and times each store.
+#[test]
+fn the_store_benchmark_times_the_redis_store() {
+    let Some(server) = Server::durable(&[]) else {
+        return;
+    };
+    let output = Command::new(example("store_bench"))
+        .args(["--runs", "5", "--redis", &server.url])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", describe(&output));
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let timed: Vec<&str> = stdout.lines().filter(|l| l.ends_with(" ms")).collect();
+    assert!(timed[0].starts_with("token file"), "{stdout}");
+    assert!(timed.last().unwrap().starts_with("Redis key"), "{stdout}");
+}
+
+/// A lock held four times its lease (a slow refresh) is renewed: nobody else takes it
+/// meanwhile, the holder's save lands, and the release frees it at once.
+#[test]
+fn a_lease_is_renewed_for_as_long_as_it_is_held() {
+    let Some(server) = Server::durable(&[]) else {
+        return;
+    };
+    let lease = Duration::from_millis(300);
+    let holder = server.store().lease(lease).key("fleet");
+    let other = server.store().key("fleet");
+    let lock = holder.lock().unwrap();
+    let started = Instant::now();
+    while started.elapsed() < lease * 4 {
+        assert!(
+            other.try_lock().unwrap().is_none(),
+            "taken after {:?}",
+            started.elapsed()
+        );
+        std::thread::sleep(Duration::from_millis(25));
+    }
+    holder
+        .save(&StoredToken::new("slow", "slow-refresh"))
+        .unwrap();
+    drop(lock);
+    assert!(other.try_lock().unwrap().is_some(), "released");
+    assert_eq!(other.load().unwrap().unwrap().access_token.secret(), "slow");
+}
