@@ -295,6 +295,11 @@ impl Shared {
             return;
         }
         let Ok(Some(stored)) = stored else { return };
+        if self.state().replaced.contains(&stored.access_token) {
+            // A pair this handle replaced: the store went back in time (a Redis restarted
+            // from an old snapshot), and its refresh token is spent. Left to the next refresh.
+            return;
+        }
         log::debug!("twitch-auth: taking up the pair another worker stored");
         let token = self.as_mine(stored);
         {

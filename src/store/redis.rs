@@ -13,11 +13,12 @@
 //! the fence in the lock key is this holder's (one script), so a worker paused past its lease
 //! can never overwrite the newer pair another worker saved.
 //!
-//! The risk every lease has: a holder paused (SIGSTOP, a frozen VM, a debugger) for longer than
-//! its lease *after* Twitch processed its refresh loses the new pair (its save is refused), and
-//! the next holder sends the refresh token Twitch already rotated: for a Public client that is a
-//! reuse, and a new login. A long lease (30 s by default, against requests bounded by
-//! `Helper::http_timeout`, 10 s by default) keeps the window to pauses longer than that.
+//! The risk every lease has: a holder paused (SIGSTOP, a frozen VM, a debugger), or cut off from
+//! Redis so that its renewals fail, for longer than its lease *after* Twitch processed its
+//! refresh loses the new pair (its save is refused), and the next holder sends the refresh token
+//! Twitch already rotated: for a Public client that is a reuse, and a new login. The lease's
+//! length is the pause it takes (30 s by default): a longer one narrows the window, at the price
+//! of a longer wait for the others after a worker dies holding it.
 
 use std::fmt;
 use std::sync::atomic::{AtomicBool, Ordering};
