@@ -8,9 +8,9 @@
 
 mod support;
 
-use std::io::{BufRead, BufReader, Write};
+use std::io::Write;
 use std::net::TcpStream;
-use std::process::{Child, ChildStdout, Command, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant, SystemTime};
@@ -223,8 +223,11 @@ fn spawn_worker(role: &str, server: &Server, fake: &FakeTwitch, rounds: usize) -
         .unwrap()
 }
 
-/// Reads `child`'s lines until one contains `what`; returns it.
-fn wait_for(stdout: &mut BufReader<ChildStdout>, what: &str) -> String {
+/// Reads `child`'s lines until one contains `what`; returns it. Only the SIGSTOP test reads a
+/// child's lines, so only Unix has it.
+#[cfg(unix)]
+fn wait_for(stdout: &mut std::io::BufReader<std::process::ChildStdout>, what: &str) -> String {
+    use std::io::BufRead;
     loop {
         let mut line = String::new();
         assert!(stdout.read_line(&mut line).unwrap() > 0, "the child ended");
@@ -339,7 +342,7 @@ fn a_holder_stopped_past_its_lease_cannot_overwrite_the_newer_pair() {
     };
     let fake = FakeTwitch::start().unwrap();
     let mut child = spawn_worker("hold", &server, &fake, 0);
-    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
     wait_for(&mut stdout, "ready");
     let pid = child.id().to_string();
     assert!(
