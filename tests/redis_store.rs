@@ -568,6 +568,41 @@ fn keys_are_kept_side_by_side() {
     assert_eq!(a.load().unwrap(), None);
 }
 
+/// Settings at their extremes neither panic nor hang: a zero timeout is raised to the least one
+/// a socket takes, a lease of `Duration::MAX` is lowered to a day (one Redis accepts), a zero
+/// lock_timeout is a single try.
+#[test]
+fn settings_at_their_extremes_still_keep_a_pair() {
+    let Some(server) = Server::durable(&[]) else {
+        return;
+    };
+    let redis = RedisStore::open(&server.url)
+        .unwrap()
+        .timeout(Duration::ZERO)
+        .lease(Duration::MAX)
+        .lock_timeout(Duration::ZERO);
+    let account = redis.key("bot");
+    {
+        let _lock = account.lock().unwrap();
+        account
+            .save(&StoredToken::new("access", "refresh"))
+            .unwrap();
+    }
+    assert_eq!(
+        account.load().unwrap().unwrap().access_token.secret(),
+        "access"
+    );
+    let ttl = server.cli(&["PTTL", "bot:lock"]);
+    assert_eq!(ttl, redis::Value::Int(-2), "the lock is released");
+
+    // Held by another worker, a zero lock_timeout is one try, not a wait.
+    let other = redis.key("bot");
+    let _held = other.lock().unwrap();
+    let started = Instant::now();
+    assert!(matches!(account.lock(), Err(Error::LockTimedOut { .. })));
+    assert!(started.elapsed() < Duration::from_secs(5));
+}
+
 #[test]
 fn bind_reuses_and_refreshes_through_redis() {
     let Some(server) = Server::durable(&[]) else {

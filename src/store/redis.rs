@@ -129,22 +129,24 @@ impl RedisStore {
         })
     }
 
-    /// The bound on connecting, and on each read and write. Defaults to 5 seconds.
+    /// The bound on connecting, and on each read and write. At least 10 ms (a socket has no
+    /// zero timeout, and `WAIT` is given half of it); defaults to 5 seconds.
     pub fn timeout(mut self, timeout: Duration) -> Self {
-        self.timeout = timeout;
+        self.timeout = timeout.max(Duration::from_millis(10));
         self
     }
 
     /// How long a lock lasts without being renewed (renewed every third of it while held).
-    /// At least 300 ms; defaults to 30 seconds.
+    /// At least 300 ms, at most a day; defaults to 30 seconds.
     pub fn lease(mut self, lease: Duration) -> Self {
-        self.lease = lease.max(Duration::from_millis(300));
+        self.lease = lease.clamp(Duration::from_millis(300), crate::app::MAX_WAIT);
         self
     }
 
-    /// How long a refresh waits for another worker's lock. Defaults to 60 seconds.
+    /// How long a refresh waits for another worker's lock. At most a day; defaults to 60
+    /// seconds.
     pub fn lock_timeout(mut self, timeout: Duration) -> Self {
-        self.lock_timeout = timeout;
+        self.lock_timeout = timeout.min(crate::app::MAX_WAIT);
         self
     }
 
