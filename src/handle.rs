@@ -295,11 +295,6 @@ impl Shared {
             return;
         }
         let Ok(Some(stored)) = stored else { return };
-        if self.state().replaced.contains(&stored.access_token) {
-            // A pair this handle replaced: the store went back in time (a Redis restarted
-            // from an old snapshot), and its refresh token is spent. Left to the next refresh.
-            return;
-        }
         log::debug!("twitch-auth: taking up the pair another worker stored");
         let token = self.as_mine(stored);
         {
@@ -470,6 +465,9 @@ impl Shared {
             && stored.refresh_token == *displaced
         {
             return Seen::Displaced;
+        }
+        if self.state().replaced.contains(&stored.access_token) {
+            return Seen::Older;
         }
         let names_another = stored.user_id.as_ref().is_some_and(|u| *u != self.user_id)
             || stored

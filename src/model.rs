@@ -22,6 +22,10 @@
 //! - **nothing**: no pair (the file is missing);
 //! - **mine**: the handle's own pair;
 //! - **displaced**: the pair the handle's unsaved pair replaced (only for an unsaved handle);
+//! - **older**: a pair the handle held before and replaced, whose refresh token is spent: the
+//!   store went back in time (a Redis restored from an old snapshot or failed over before its
+//!   last writes reached the replica, a token file put back from a backup), as far back as the
+//!   handle remembers (the access tokens it replaced, its last 16);
 //! - **newer, fresh** / **newer, due**: another pair of the same user and app with every wanted
 //!   scope (another program refreshed or logged in), valid past the refresh margin or not;
 //! - **unknown**: another pair that does not say whose it is (pyTwitchAPI's two keys, a store
@@ -42,6 +46,7 @@
 //! |----------|--------------|------------------------------|-----------------------|--------------------------|-------------------|
 //! | saved    | nothing      | log out seen                 | nothing to do         | revoke mine              | nothing to do     |
 //! | saved    | mine         | refresh mine                 | nothing to do         | revoke mine              | nothing to do     |
+//! | saved    | older        | refresh mine                 | nothing to do         | revoke mine              | nothing to do     |
 //! | saved    | newer, fresh | adopt stored                 | nothing to do         | revoke mine and stored   | adopt stored      |
 //! | saved    | newer, due   | refresh stored               | nothing to do         | revoke mine and stored   | adopt stored      |
 //! | saved    | unknown      | identify stored              | nothing to do         | revoke mine and stored   | nothing to do     |
@@ -50,6 +55,7 @@
 //! | unsaved  | nothing      | log out seen (1)             | log out seen (1)      | revoke mine              | nothing to do     |
 //! | unsaved  | mine         | refresh mine                 | mark saved            | revoke mine              | nothing to do     |
 //! | unsaved  | displaced    | refresh mine                 | write mine            | revoke mine and stored   | nothing to do     |
+//! | unsaved  | older        | refresh mine                 | write mine            | revoke mine              | nothing to do     |
 //! | unsaved  | newer, fresh | adopt stored, revoke mine    | refuse                | revoke mine and stored   | nothing to do     |
 //! | unsaved  | newer, due   | refresh stored, revoke mine  | refuse                | revoke mine and stored   | nothing to do     |
 //! | unsaved  | unknown      | identify stored              | refuse                | revoke mine and stored   | nothing to do     |
@@ -72,7 +78,8 @@
 //! What the words mean:
 //!
 //! - *refresh mine*: send the handle's own refresh token; it is the newest (it is the stored one,
-//!   or it replaced the stored one and nobody wrote since).
+//!   or it replaced the stored one and nobody wrote since, or the stored one is older than it
+//!   and spent: sending that would reuse it).
 //! - *refresh stored* / *adopt stored*: use the stored pair, refreshed with *its* refresh token
 //!   or as it is. The handle's own refresh token is never sent: it may be spent.
 //! - *identify stored*: validate the stored pair; the answer makes it *newer* or *foreign*. An
@@ -128,6 +135,7 @@ pub(crate) enum Seen {
     Nothing,
     Mine,
     Displaced,
+    Older,
     NewerFresh,
     NewerDue,
     Unknown,
@@ -177,7 +185,8 @@ pub(crate) fn decide(act: Act, held: &Held, seen: Seen) -> Decision {
             _ => D::RevokeStored,
         },
         (Act::Revoke, _) => match seen {
-            S::Nothing | S::Mine => D::RevokeMine,
+            // An older pair's access token is among those the handle replaced: revoked with them.
+            S::Nothing | S::Mine | S::Older => D::RevokeMine,
             S::Unreadable => D::Refuse,
             _ => D::RevokeMineAndStored,
         },
@@ -192,12 +201,12 @@ pub(crate) fn decide(act: Act, held: &Held, seen: Seen) -> Decision {
             S::Nothing if displaced.is_none() => D::WriteMine,
             S::Nothing => D::LogOutSeen,
             S::Mine => D::MarkSaved,
-            S::Displaced => D::WriteMine,
+            S::Displaced | S::Older => D::WriteMine,
             _ => D::Refuse,
         },
         (Act::Refresh, Held::Saved) => match seen {
             S::Nothing => D::LogOutSeen,
-            S::Mine => D::RefreshMine,
+            S::Mine | S::Older => D::RefreshMine,
             // A saved handle has displaced nothing; a store matching that is another's pair.
             S::NewerFresh | S::Displaced => D::AdoptStored,
             S::NewerDue => D::RefreshStored,
@@ -207,7 +216,7 @@ pub(crate) fn decide(act: Act, held: &Held, seen: Seen) -> Decision {
         (Act::Refresh, Held::Unsaved { displaced }) => match seen {
             S::Nothing if displaced.is_none() => D::RefreshMine,
             S::Nothing => D::LogOutSeen,
-            S::Mine | S::Displaced => D::RefreshMine,
+            S::Mine | S::Displaced | S::Older => D::RefreshMine,
             S::NewerFresh => D::AdoptStoredRevokeMine,
             S::NewerDue => D::RefreshStoredRevokeMine,
             S::Unknown => D::Identify,
@@ -301,10 +310,11 @@ mod tests {
         }
     }
 
-    const ALL_SEEN: [Seen; 8] = [
+    const ALL_SEEN: [Seen; 9] = [
         Seen::Nothing,
         Seen::Mine,
         Seen::Displaced,
+        Seen::Older,
         Seen::NewerFresh,
         Seen::NewerDue,
         Seen::Unknown,
@@ -317,6 +327,7 @@ mod tests {
             "nothing" => Seen::Nothing,
             "mine" => Seen::Mine,
             "displaced" => Seen::Displaced,
+            "older" => Seen::Older,
             "newer, fresh" => Seen::NewerFresh,
             "newer, due" => Seen::NewerDue,
             "unknown" => Seen::Unknown,

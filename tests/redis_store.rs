@@ -499,6 +499,58 @@ fn a_pair_another_worker_refreshed_is_taken_up_at_the_next_use() {
     assert_eq!(heard.load(Ordering::SeqCst), 1, "told once");
 }
 
+/// The store gone back in time (Redis restored from an old snapshot, or its last writes lost
+/// in a failover): it holds a pair whose refresh token another worker spent. A worker that held
+/// that pair and took up its successor refreshes its own pair, not the stored one: the spent
+/// refresh token is never sent again (a Public client's grant can be revoked for it).
+#[test]
+fn a_store_gone_back_in_time_never_has_its_spent_refresh_token_sent_again() {
+    if secret_in_env() {
+        return;
+    }
+    let Some(server) = Server::durable(&[]) else {
+        return;
+    };
+    let fake = FakeTwitch::start().unwrap();
+    fake.set_public(true);
+    let first = stored(&fake);
+    let account = server.store().key("fleet");
+    account.save(&first).unwrap();
+    let token = worker(&fake.url(), fake.client_id(), server.store().key("fleet"))
+        .bind()
+        .unwrap();
+    assert_eq!(token.outcome(), Outcome::Reused);
+    // Another process (its refreshes unknown to this one) finds the pair expired and refreshes.
+    let mut old = account.load().unwrap().unwrap();
+    fake.expire_access_token(old.access_token.secret());
+    old.expires_at = Some(SystemTime::now() - Duration::from_secs(60));
+    account.save(&old).unwrap();
+    let child = spawn_worker("refresh", &server, &fake, 0)
+        .wait_with_output()
+        .unwrap();
+    assert!(child.status.success(), "{}", describe(&child));
+    let second = account.load().unwrap().unwrap();
+    assert_ne!(second.refresh_token, first.refresh_token);
+    assert_eq!(
+        token.access_token().unwrap(),
+        second.access_token,
+        "taken up"
+    );
+
+    // The snapshot the server is restored from holds the first pair.
+    {
+        let _lock = account.lock().unwrap();
+        account.save(&old).unwrap();
+    }
+    token.report_unauthorized(&second.access_token);
+    let third = token.access_token();
+
+    assert_eq!(fake.refresh_token_reuses(), 0, "{:?}", fake.requests());
+    let third = third.unwrap();
+    assert_ne!(third, second.access_token);
+    assert_eq!(account.load().unwrap().unwrap().access_token, third);
+}
+
 /// Workers on one account over a simulated run of 12 "hours" (an interval of 250 ms), each
 /// asking `validate_if_due` every 10 ms: one validation per interval for the fleet, not one
 /// per worker.
